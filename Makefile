@@ -1,0 +1,110 @@
+# fediops.mastodon — developer entry points. `make demo` and `make test` are all a new machine needs.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := $(CURDIR)/.venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+COLLECTIONS := $(VENV)/collections
+LINK := $(COLLECTIONS)/ansible_collections/fediops/mastodon
+SANITY_ROOT := $(VENV)/sanity
+SANITY_COLLECTION := $(SANITY_ROOT)/ansible_collections/fediops/mastodon
+GET_PIP_CACHE := $(HOME)/.ansible/test/cache/get_pip_24_2.py
+SANDBOX_DIR := $(CURDIR)/.sandbox
+SANDBOX := $(BIN)/python -m tests.emulators.sandbox --state-dir $(SANDBOX_DIR)
+PYTEST_ARGS ?=
+
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export ANSIBLE_FORCE_COLOR ?= false
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export FEDIOPS_DO_OPENAPI_SPEC ?= $(abspath $(CURDIR)/../shared/digitalocean/openapi-subset.json)
+
+.PHONY: help
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+# ---------------------------------------------------------------- setup
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade 'pip>=24'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -r requirements-dev.txt
+	touch $@
+
+.PHONY: venv
+venv: $(STAMP) $(LINK)  ## create .venv with the pinned dependencies and the collection link
+
+# The checkout becomes importable as fediops.mastodon without cloning into a special folder.
+$(LINK):
+	mkdir -p $(dir $@)
+	ln -sfn $(CURDIR) $@
+
+.PHONY: spec-check
+spec-check:
+	@test -f "$(FEDIOPS_DO_OPENAPI_SPEC)" || { echo "DigitalOcean OpenAPI spec not found at $(FEDIOPS_DO_OPENAPI_SPEC); set FEDIOPS_DO_OPENAPI_SPEC" >&2; exit 2; }
+
+# ---------------------------------------------------------------- sandbox
+.PHONY: sandbox-up sandbox-down sandbox-status
+sandbox-up: venv spec-check  ## start the local stand-ins, write .sandbox/env
+	$(SANDBOX) up
+
+sandbox-down: venv  ## stop the local stand-ins
+	$(SANDBOX) down
+
+sandbox-status: venv
+	$(SANDBOX) status
+
+# ---------------------------------------------------------------- demo
+.PHONY: demo
+demo: venv spec-check  ## provision the sandbox twice: the second run must show changed=0
+	trap '$(SANDBOX) down >/dev/null' EXIT; \
+	$(SANDBOX) up; \
+	source $(SANDBOX_DIR)/env; \
+	echo "== first run: provision"; \
+	ansible-playbook -i inventories/sandbox playbooks/provision.yml; \
+	echo "== second run: nothing may change"; \
+	ansible-playbook -i inventories/sandbox playbooks/provision.yml | tee $(SANDBOX_DIR)/demo-rerun.log; \
+	$(BIN)/python tests/tools/check_recap.py --changed 0 --failed 0 $(SANDBOX_DIR)/demo-rerun.log
+
+# ---------------------------------------------------------------- tests
+.PHONY: test sanity lint units integration
+test: venv spec-check  ## every quality gate: sanity, lint, unit, emulator and integration tests
+	$(MAKE) --no-print-directory sanity
+	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory units
+	$(MAKE) --no-print-directory integration
+
+$(GET_PIP_CACHE): tests/sanity/get_pip_standin.py
+	mkdir -p $(dir $@)
+	cp $< $@
+
+sanity: venv $(GET_PIP_CACHE)  ## ansible-test sanity --local on a staged copy of the tracked files
+	rm -rf $(SANITY_ROOT)
+	mkdir -p $(SANITY_COLLECTION)
+	git ls-files -z --cached --others --exclude-standard \
+	  | tar --null --ignore-failed-read -T - -cf - 2>/dev/null | tar -xf - -C $(SANITY_COLLECTION)
+	cd $(SANITY_COLLECTION) && ansible-test sanity --local --python 3.11 --color no
+
+lint: venv  ## ansible-lint, production profile
+	ansible-lint --profile production
+
+units: venv spec-check  ## unit tests and the stand-ins' own tests (no sandbox needed)
+	$(BIN)/python -m pytest -q -n 2 tests/unit tests/emulators $(PYTEST_ARGS)
+
+integration: venv spec-check  ## modules through ansible-playbook against the sandbox
+	trap '$(SANDBOX) down >/dev/null' EXIT; \
+	$(SANDBOX) up; \
+	source $(SANDBOX_DIR)/env; \
+	$(BIN)/python -m pytest -q tests/integration $(PYTEST_ARGS)
+
+# ---------------------------------------------------------------- packaging
+.PHONY: build docs-check clean
+build: venv  ## ansible-galaxy collection build
+	ansible-galaxy collection build --force --output-path build/
+
+clean:  ## remove the virtualenv, sandbox state and build outputs
+	-$(SANDBOX) down 2>/dev/null
+	rm -rf .venv .sandbox build tests/output .pytest_cache
