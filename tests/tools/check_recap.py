@@ -45,8 +45,9 @@ def main(argv=None):
     if problems:
         sys.stderr.write('PLAY RECAP check failed:\n  %s\n' % '\n  '.join(problems))
         return 1
-    sys.stdout.write('PLAY RECAP check passed: %s\n' % ', '.join('%s changed=%d failed=%d' % (h, c.get('changed', 0), c.get('failed', 0))
-                                                          for h, c in sorted(hosts.items())))
+    summary = ', '.join('%s changed=%d failed=%d' % (host, counters.get('changed', 0), counters.get('failed', 0))
+                        for host, counters in sorted(hosts.items()))
+    sys.stdout.write('PLAY RECAP check passed: %s\n' % summary)
     return 0
 
 
