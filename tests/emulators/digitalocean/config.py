@@ -1,0 +1,81 @@
+# Copyright: (c) 2026, fediops.mastodon contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Run-time settings of the emulator (changeable through ``POST /_emulator/config``)."""
+
+import dataclasses
+
+DEFAULT_SEED_REGIONS = ("tor1", "nyc3", "sfo3")
+
+
+@dataclasses.dataclass
+class EmulatorConfig:
+    """Settings shared by the HTTP layer and the families.
+
+    ``tokens`` empty means any non-empty bearer token is accepted.
+    ``seed_regions`` are the regions whose default VPC exists at start and after a reset.
+    """
+
+    provision_delay: float = 2.0
+    family_provision_delay: dict = dataclasses.field(default_factory=dict)
+    rate_limit_per_minute: int = 250
+    rate_limit_per_hour: int = 5000
+    tokens: tuple = ()
+    seed_regions: tuple = DEFAULT_SEED_REGIONS
+
+    def __post_init__(self):
+        self.tokens = tuple(self.tokens)
+        self.seed_regions = tuple(self.seed_regions)
+        self.family_provision_delay = dict(self.family_provision_delay)
+        self.update({
+            "provision_delay": self.provision_delay,
+            "family_provision_delay": self.family_provision_delay,
+            "rate_limit_per_minute": self.rate_limit_per_minute,
+            "rate_limit_per_hour": self.rate_limit_per_hour,
+        })
+
+    def provision_delay_for(self, family):
+        """Seconds a transitional status of ``family`` lasts: its override, else the global delay."""
+        return self.family_provision_delay.get(family, self.provision_delay)
+
+    def update(self, changes):
+        """Apply a partial update (the body of ``POST /_emulator/config``); raises ValueError when invalid."""
+        if not isinstance(changes, dict):
+            raise ValueError("the config update must be a JSON object")
+        unknown = set(changes) - {"provision_delay", "family_provision_delay", "rate_limit_per_minute", "rate_limit_per_hour"}
+        if unknown:
+            raise ValueError("unknown config keys: %s" % ", ".join(sorted(unknown)))
+        if "provision_delay" in changes:
+            self.provision_delay = _seconds("provision_delay", changes["provision_delay"])
+        if "family_provision_delay" in changes:
+            overrides = changes["family_provision_delay"]
+            if not isinstance(overrides, dict):
+                raise ValueError("family_provision_delay must be an object of family name to seconds")
+            merged = dict(self.family_provision_delay)
+            for family, value in overrides.items():
+                if value is None:
+                    merged.pop(family, None)
+                else:
+                    merged[family] = _seconds("family_provision_delay.%s" % family, value)
+            self.family_provision_delay = merged
+        for key in ("rate_limit_per_minute", "rate_limit_per_hour"):
+            if key in changes:
+                value = changes[key]
+                if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                    raise ValueError("%s must be a positive integer" % key)
+                setattr(self, key, value)
+
+    def as_dict(self):
+        return {
+            "provision_delay": self.provision_delay,
+            "family_provision_delay": dict(self.family_provision_delay),
+            "rate_limit_per_minute": self.rate_limit_per_minute,
+            "rate_limit_per_hour": self.rate_limit_per_hour,
+            "tokens_required": bool(self.tokens),
+            "seed_regions": list(self.seed_regions),
+        }
+
+
+def _seconds(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise ValueError("%s must be a number of seconds >= 0" % name)
+    return float(value)
