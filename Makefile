@@ -13,7 +13,7 @@ SANITY_ROOT := $(VENV)/sanity
 SANITY_COLLECTION := $(SANITY_ROOT)/ansible_collections/fediops/mastodon
 GET_PIP_CACHE := $(HOME)/.ansible/test/cache/get_pip_24_2.py
 SANDBOX_DIR := $(CURDIR)/.sandbox
-SANDBOX := $(BIN)/python -m tests.emulators.sandbox --state-dir $(SANDBOX_DIR)
+SANDBOX := $(BIN)/python -m tests.emulators.sandbox
 PYTEST_ARGS ?=
 
 export PATH := $(BIN):$(PATH)
@@ -49,19 +49,19 @@ spec-check:
 # ---------------------------------------------------------------- sandbox
 .PHONY: sandbox-up sandbox-down sandbox-status
 sandbox-up: venv spec-check  ## start the local stand-ins, write .sandbox/env
-	$(SANDBOX) up
+	$(SANDBOX) up --state-dir $(SANDBOX_DIR)
 
 sandbox-down: venv  ## stop the local stand-ins
-	$(SANDBOX) down
+	$(SANDBOX) down --state-dir $(SANDBOX_DIR)
 
 sandbox-status: venv
-	$(SANDBOX) status
+	$(SANDBOX) status --state-dir $(SANDBOX_DIR)
 
 # ---------------------------------------------------------------- demo
 .PHONY: demo
 demo: venv spec-check  ## provision the sandbox twice: the second run must show changed=0
-	trap '$(SANDBOX) down >/dev/null' EXIT; \
-	$(SANDBOX) up; \
+	trap '$(SANDBOX) down --state-dir $(SANDBOX_DIR) >/dev/null' EXIT; \
+	$(SANDBOX) up --state-dir $(SANDBOX_DIR); \
 	source $(SANDBOX_DIR)/env; \
 	echo "== first run: provision"; \
 	ansible-playbook -i inventories/sandbox playbooks/provision.yml; \
@@ -98,8 +98,8 @@ units: venv spec-check  ## unit tests and the stand-ins' own tests (no sandbox n
 	$(BIN)/python -m pytest -q -n 2 tests/unit tests/emulators $(PYTEST_ARGS)
 
 integration: venv spec-check  ## modules through ansible-playbook against the sandbox
-	trap '$(SANDBOX) down >/dev/null' EXIT; \
-	$(SANDBOX) up; \
+	trap '$(SANDBOX) down --state-dir $(SANDBOX_DIR) >/dev/null' EXIT; \
+	$(SANDBOX) up --state-dir $(SANDBOX_DIR); \
 	source $(SANDBOX_DIR)/env; \
 	$(BIN)/python -m pytest -q tests/integration $(PYTEST_ARGS)
 
@@ -109,5 +109,5 @@ build: venv  ## ansible-galaxy collection build
 	ansible-galaxy collection build --force --output-path build/
 
 clean:  ## remove the virtualenv, sandbox state and build outputs
-	-$(SANDBOX) down 2>/dev/null
+	-$(SANDBOX) down --state-dir $(SANDBOX_DIR) 2>/dev/null
 	rm -rf .venv .sandbox build tests/output .pytest_cache
