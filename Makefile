@@ -76,6 +76,7 @@ test: venv spec-check  ## every quality gate: sanity, lint, unit, emulator and i
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory units
 	$(MAKE) --no-print-directory integration
+	$(MAKE) --no-print-directory build
 
 $(GET_PIP_CACHE): tests/sanity/get_pip_standin.py
 	mkdir -p $(dir $@)
@@ -105,7 +106,7 @@ integration: venv spec-check  ## modules through ansible-playbook against the sa
 
 # ---------------------------------------------------------------- packaging
 .PHONY: build docs-check clean
-build: venv  ## ansible-galaxy collection build
+build: venv  ## ansible-galaxy collection build into build/
 	ansible-galaxy collection build --force --output-path build/
 
 clean:  ## remove the virtualenv, sandbox state and build outputs
