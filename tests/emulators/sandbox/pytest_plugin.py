@@ -54,6 +54,16 @@ class SandboxHandle:
         """Base URL of the AWS stand-in (moto: S3 for Spaces, SES, IAM, STS); control API under ``/_emulator/``."""
         return self.env['AWS_ENDPOINT_URL']
 
+    @property
+    def kubeconfig(self) -> str:
+        """Path of the kubeconfig (DOKS shape) that reaches the Kubernetes API stand-in."""
+        return self.env['K8S_AUTH_KUBECONFIG']
+
+    @property
+    def k8s_url(self) -> str:
+        """Base URL of the Kubernetes API stand-in; its control API is under ``/_emulator/``."""
+        return self.env['FEDIOPS_SANDBOX_K8S_CONTROL_URL']
+
     def __repr__(self) -> str:
         return '<SandboxHandle %s%s>' % (self.state_dir, '' if self.owned else ' (shared)')
 

@@ -21,6 +21,7 @@ sandbox CA, answers 200 (or once ``probe`` returns true, when a service needs an
 from __future__ import annotations
 
 import dataclasses
+import os
 import secrets
 import sys
 import typing as t
@@ -161,11 +162,56 @@ def aws_service(module: str = AWS_MODULE, name: str = 'aws') -> Service:
     )
 
 
+KUBERNETES_MODULE = 'tests.emulators.kubernetes'
+KUBECONFIG_NAME = 'kubeconfig'
+
+
+def kubernetes_service(module: str = KUBERNETES_MODULE, name: str = 'kubernetes') -> Service:
+    """The Kubernetes API stand-in (``python -m tests.emulators.kubernetes``), reached like DOKS.
+
+    Its env entry writes ``<state-dir>/kubeconfig`` in the shape DOKS returns (token user, CA data)
+    and points ``K8S_AUTH_KUBECONFIG`` / ``KUBECONFIG`` at it, so roles run unchanged.
+    """
+
+    def build_argv(ctx: ServiceContext) -> list[str]:
+        argv = [
+            ctx.python, '-m', module,
+            '--host', ctx.host,
+            '--port', '0',
+            '--certfile', ctx.certs.server_cert,
+            '--keyfile', ctx.certs.server_key,
+            '--ready-file', ctx.ready_file,
+            '--token', ctx.secrets['token'],
+        ]
+        if ctx.provision_delay is not None:
+            argv += ['--ready-delay', str(ctx.provision_delay)]
+        return argv
+
+    def build_env(ctx: ServiceContext, url: str) -> dict[str, str]:
+        from tests.emulators.kubernetes.kubeconfig import write_kubeconfig  # pylint: disable=import-outside-toplevel
+        path = os.path.join(ctx.state_dir, KUBECONFIG_NAME)
+        write_kubeconfig(path, url, ctx.certs.bundle, ctx.secrets['token'], cluster_name='sandbox', region='tor1')
+        return {
+            'K8S_AUTH_KUBECONFIG': path,
+            'KUBECONFIG': path,
+            'FEDIOPS_SANDBOX_K8S_CONTROL_URL': url,
+        }
+
+    return Service(
+        name=name,
+        build_argv=build_argv,
+        build_env=build_env,
+        health_path='/_emulator/state',
+        make_secrets=lambda: {'token': 'sandbox-k8s-%s' % secrets.token_hex(24)},
+    )
+
+
 def default_services() -> list[Service]:
     """The registry: every stand-in ``up()`` starts. Add a stand-in by adding its entry here."""
     return [
         digitalocean_service(),
         aws_service(),
+        kubernetes_service(),
     ]
 
 
