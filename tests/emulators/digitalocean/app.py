@@ -30,7 +30,7 @@ from .models import Backend, Call, Page, Result
 from .pagination import capped_per_page, paginate
 from .ratelimit import RateLimiter
 from .requestlog import RequestLog
-from .responses import json_response
+from .responses import JSON_CONTENT_TYPE, json_response, text_response
 
 CONTROL_PREFIX = "/_emulator"
 _SERVER_ERROR_IDS = {
@@ -94,6 +94,7 @@ class EmulatorApp:
         headers = {}
         rule = None
         operation_id = None
+        content_type = JSON_CONTENT_TYPE
         try:
             try:
                 operation_id, path_params = self.spec.match(method, path)
@@ -129,7 +130,7 @@ class EmulatorApp:
                 outcome = self.backend.handler(operation_id)(call)
                 if isinstance(outcome, Page):
                     outcome = Result(200, paginate(outcome.key, outcome.items, request.host_url, path, call.query))
-            status, payload = outcome.status, outcome.body
+            status, payload, content_type = outcome.status, outcome.body, outcome.content_type
         except DOError as exc:
             status, payload = exc.status, exc.body(request_id)
             headers.update(exc.headers)
@@ -139,10 +140,12 @@ class EmulatorApp:
             # An emulator bug: answer like DigitalOcean would, and flag it so tests fail on it.
             status, payload = 500, ServerError("emulator error: %r" % exc).body(request_id)
             entry["contract_violation"] = "unhandled exception in %s: %s" % (operation_id, traceback.format_exc(limit=3))
-        body = b"" if payload is None else json.dumps(payload).encode("utf-8")
+        text = content_type != JSON_CONTENT_TYPE and isinstance(payload, str)  # e.g. a kubeconfig (YAML)
+        body = b"" if payload is None else payload.encode("utf-8") if text else json.dumps(payload).encode("utf-8")
         if operation_id is not None and entry["contract_violation"] is None:
-            violation = self.spec.check_response(method, path, status, headers, body)
+            violation = self.spec.check_response(method, path, status, headers, body, content_type if text else JSON_CONTENT_TYPE)
             if violation is not None:
+                text = False
                 entry["contract_violation"] = "%s %d: %s" % (operation_id, status, violation)
                 status, payload = 500, {
                     "id": "emulator_contract_violation",
@@ -154,6 +157,8 @@ class EmulatorApp:
             self.log.append(entry)
         if rule is not None and rule.kind == "response_lost":
             raise DropConnection()
+        if text:
+            return text_response(status, payload, content_type, headers)
         return json_response(status, payload, headers)
 
     def _inject_before(self, rule, entry):

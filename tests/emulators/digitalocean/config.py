@@ -5,6 +5,7 @@
 import dataclasses
 
 DEFAULT_SEED_REGIONS = ("tor1", "nyc3", "sfo3")
+_KUBERNETES_KEYS = ("kubernetes_api_url", "kubernetes_ca_pem", "kubernetes_token")
 
 
 @dataclasses.dataclass
@@ -13,6 +14,10 @@ class EmulatorConfig:
 
     ``tokens`` empty means any non-empty bearer token is accepted.
     ``seed_regions`` are the regions whose default VPC exists at start and after a reset.
+    ``kubernetes_api_url`` (``{cluster_id}`` is replaced), ``kubernetes_ca_pem`` and ``kubernetes_token``
+    go into the kubeconfigs and credentials of Kubernetes clusters, so a Kubernetes API stand-in can serve
+    them; None means DigitalOcean's shape (``https://<id>.k8s.ondigitalocean.com``, a generated CA, a new
+    token per request). An empty string in an update resets a setting to None.
     """
 
     provision_delay: float = 2.0
@@ -21,6 +26,9 @@ class EmulatorConfig:
     rate_limit_per_hour: int = 5000
     tokens: tuple = ()
     seed_regions: tuple = DEFAULT_SEED_REGIONS
+    kubernetes_api_url: str = None
+    kubernetes_ca_pem: str = None
+    kubernetes_token: str = None
 
     def __post_init__(self):
         self.tokens = tuple(self.tokens)
@@ -31,6 +39,7 @@ class EmulatorConfig:
             "family_provision_delay": self.family_provision_delay,
             "rate_limit_per_minute": self.rate_limit_per_minute,
             "rate_limit_per_hour": self.rate_limit_per_hour,
+            **{key: getattr(self, key) for key in _KUBERNETES_KEYS},
         })
 
     def provision_delay_for(self, family):
@@ -41,7 +50,7 @@ class EmulatorConfig:
         """Apply a partial update (the body of ``POST /_emulator/config``); raises ValueError when invalid."""
         if not isinstance(changes, dict):
             raise ValueError("the config update must be a JSON object")
-        unknown = set(changes) - {"provision_delay", "family_provision_delay", "rate_limit_per_minute", "rate_limit_per_hour"}
+        unknown = set(changes) - {"provision_delay", "family_provision_delay", "rate_limit_per_minute", "rate_limit_per_hour"} - set(_KUBERNETES_KEYS)
         if unknown:
             raise ValueError("unknown config keys: %s" % ", ".join(sorted(unknown)))
         if "provision_delay" in changes:
@@ -63,6 +72,9 @@ class EmulatorConfig:
                 if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                     raise ValueError("%s must be a positive integer" % key)
                 setattr(self, key, value)
+        for key in _KUBERNETES_KEYS:
+            if key in changes:
+                setattr(self, key, _kubernetes_setting(key, changes[key]))
 
     def as_dict(self):
         return {
@@ -72,6 +84,9 @@ class EmulatorConfig:
             "rate_limit_per_hour": self.rate_limit_per_hour,
             "tokens_required": bool(self.tokens),
             "seed_regions": list(self.seed_regions),
+            "kubernetes_api_url": self.kubernetes_api_url,
+            "kubernetes_ca_pem": self.kubernetes_ca_pem,
+            "kubernetes_token_fixed": bool(self.kubernetes_token),
         }
 
 
@@ -79,3 +94,18 @@ def _seconds(name, value):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
         raise ValueError("%s must be a number of seconds >= 0" % name)
     return float(value)
+
+
+def _kubernetes_setting(name, value):
+    """A Kubernetes setting: None or "" (back to DigitalOcean's shape), else a checked string."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ValueError("%s must be a string" % name)
+    if name == "kubernetes_api_url" and not value.startswith("https://"):
+        raise ValueError("kubernetes_api_url must be an https:// URL (got %r)" % value)
+    if name == "kubernetes_ca_pem" and "-----BEGIN CERTIFICATE-----" not in value:
+        raise ValueError("kubernetes_ca_pem must be a PEM certificate (-----BEGIN CERTIFICATE-----)")
+    if name == "kubernetes_token" and (len(value) < 8 or any(char.isspace() for char in value)):
+        raise ValueError("kubernetes_token must be at least 8 characters without whitespace")
+    return value

@@ -90,11 +90,14 @@ class EmulatorControl:
 
     # -- settings, state ------------------------------------------------------------------
 
-    def configure(self, provision_delay=None, family_provision_delay=None, rate_limit_per_minute=None, rate_limit_per_hour=None):
-        """Change settings (only those given); returns the resulting configuration."""
+    def configure(self, provision_delay=None, family_provision_delay=None, rate_limit_per_minute=None, rate_limit_per_hour=None,
+                  kubernetes_api_url=None, kubernetes_ca_pem=None, kubernetes_token=None):
+        """Change settings (only those given; "" resets a Kubernetes setting); returns the resulting configuration."""
         changes = {key: value for key, value in (
             ("provision_delay", provision_delay), ("family_provision_delay", family_provision_delay),
-            ("rate_limit_per_minute", rate_limit_per_minute), ("rate_limit_per_hour", rate_limit_per_hour)) if value is not None}
+            ("rate_limit_per_minute", rate_limit_per_minute), ("rate_limit_per_hour", rate_limit_per_hour),
+            ("kubernetes_api_url", kubernetes_api_url), ("kubernetes_ca_pem", kubernetes_ca_pem),
+            ("kubernetes_token", kubernetes_token)) if value is not None}
         return self._call("POST", "/config", changes)
 
     def config(self):

@@ -92,10 +92,14 @@ class Call:
 
 @dataclasses.dataclass
 class Result:
-    """A single response: status and JSON body (None for an empty body, e.g. 204)."""
+    """A single response: status and JSON body (None for an empty body, e.g. 204).
+
+    ``content_type`` other than JSON (e.g. ``application/yaml`` for a kubeconfig): ``body`` is the text sent as is.
+    """
 
     status: int
     body: object = None
+    content_type: str = "application/json"
 
 
 @dataclasses.dataclass

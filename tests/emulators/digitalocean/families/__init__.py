@@ -4,10 +4,14 @@
 
 To add a family: write ``families/<name>.py`` with a :class:`~..models.Family` subclass that sets
 ``name`` and ``operations`` (operationId -> method), and append it here. A family created later in
-this tuple may use the ones before it during ``seed()`` (VPCs look up regions).
+this tuple may use the ones before it during ``seed()`` (VPCs look up regions; database clusters
+register their VPC memberships).
 """
 
 from .account import AccountFamily
+from .databases import DatabasesFamily
+from .domains import DomainsFamily
+from .kubernetes import KubernetesFamily
 from .regions import RegionsFamily
 from .sizes import SizesFamily
 from .vpcs import VpcsFamily
@@ -17,4 +21,7 @@ FAMILY_CLASSES = (
     SizesFamily,
     RegionsFamily,
     VpcsFamily,
+    KubernetesFamily,
+    DomainsFamily,
+    DatabasesFamily,
 )

@@ -83,10 +83,10 @@ def test_unknown_path_and_unknown_vpc_are_404_not_found(api):
 
 
 def test_operation_of_the_contract_no_family_serves_yet_is_a_clear_501(api, control):
-    response = api.get("/v2/databases")
+    response = api.get("/v2/databases/metrics/credentials")
     assert response.status_code == 501
-    assert "databases_list_clusters" in response.json()["message"]
-    assert control.requests()[-1]["operation_id"] == "databases_list_clusters"
+    assert "databases_get_cluster_metrics_credentials" in response.json()["message"]
+    assert control.requests()[-1]["operation_id"] == "databases_get_cluster_metrics_credentials"
 
 
 def test_response_that_breaks_the_contract_becomes_a_500_and_is_flagged_in_the_log(api, control, server, monkeypatch):

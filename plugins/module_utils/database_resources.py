@@ -1,0 +1,63 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, fediops.mastodon contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Shared logic of the modules that manage what lives inside a database cluster (pools, firewall,
+users, databases, engine configuration): the cluster option, engine checks, names.
+
+Secrets (passwords, URIs holding them) go through ``database.protect_secrets`` / ``strip_secrets``,
+the one implementation the cluster modules use too.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+from ansible_collections.fediops.mastodon.plugins.module_utils.database import ENGINE_NAMES, require_cluster
+
+# Which engines have users, databases and connection pools (Caching/Redis and Valkey have none of them).
+USER_ENGINES = ('pg', 'mysql', 'opensearch', 'kafka', 'mongodb')
+DB_ENGINES = ('pg', 'mysql', 'mongodb')
+POOL_ENGINES = ('pg',)
+UUID_PATTERN = re.compile(r'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$', re.IGNORECASE)
+
+
+def cluster_argument_spec():
+    """The option every cluster-scoped module takes (documented in each module)."""
+    return dict(cluster=dict(type='str', required=True))
+
+
+def engine_name(engine):
+    return ENGINE_NAMES.get(engine, engine)
+
+
+def engine_error(cluster, engines, what):
+    """None when the cluster's engine supports ``what``, else a message naming the cluster, its engine and the allowed ones."""
+    engine = cluster.get('engine')
+    if engine in engines:
+        return None
+    return '%s exist only on %s clusters; cluster %r is %s (engine %s)' % (
+        what, ', '.join(engine_name(e) for e in engines), cluster.get('name'), engine_name(engine), engine)
+
+
+def resolve_cluster(module, engines=None, what=None):
+    """The cluster named by the ``cluster`` option; fails when it does not exist or its engine has no ``what``."""
+    cluster = require_cluster(module, module.params['cluster'], option='cluster')
+    if engines:
+        message = engine_error(cluster, engines, what)
+        if message:
+            module.fail_json(msg=message)
+    return cluster
+
+
+def name_error(option, value, minimum=1, maximum=63):
+    """None for a usable name, else a message naming the option, the value and the allowed length."""
+    if not isinstance(value, str) or not minimum <= len(value) <= maximum:
+        return '%s %r is invalid; allowed: %d to %d characters' % (option, value, minimum, maximum)
+    return None
+
+
+def find_named(module, items, name, what):
+    """The item called ``name`` in ``items``; fails when several are."""
+    return module.find_unique(items or [], what, name=name)
