@@ -31,3 +31,15 @@ def test_sandbox_kubeconfig_has_the_doks_shape_and_is_private(sandbox):
     assert config['current-context'] == 'do-tor1-sandbox'
     assert config['clusters'][0]['cluster']['certificate-authority-data']
     assert config['users'][0]['user']['token']
+
+
+def test_a_doks_kubeconfig_reaches_the_kubernetes_stand_in(do_emulator, playbook, tmp_path):
+    kubeconfig = str(tmp_path / 'doks.yaml')
+    run = playbook.run([
+        {'name': 'cluster', 'fediops.mastodon.do_kubernetes_cluster': {
+            'name': 'wired', 'region': 'tor1', 'version': 'latest', 'kubeconfig_path': kubeconfig,
+            'node_pools': [{'name': 'workers', 'size': 's-2vcpu-4gb', 'count': 1}]}},
+        {'name': 'namespaces', 'kubernetes.core.k8s_info': {'kind': 'Namespace', 'kubeconfig': kubeconfig}, 'register': 'out'},
+    ])
+    assert run.rc == 0, run.stdout
+    assert 'kube-system' in {item['metadata']['name'] for item in run.task('namespaces')['resources']}

@@ -250,6 +250,14 @@ class Sandbox:
                 'pid_file': self.pid_file(item.service.name),
                 'log': item.log,
             }
+        peers = {item.service.name: (item.ctx, item.url) for item in launched}
+        try:
+            for item in launched:
+                if item.service.link is not None:
+                    item.service.link(item.ctx, item.url, peers)
+        except Exception as exc:
+            self._stop_launched(launched)
+            raise SandboxError('sandbox wiring failed: %s' % exc) from exc
         info = {
             'version': INFO_VERSION,
             'state_dir': self.state_dir,

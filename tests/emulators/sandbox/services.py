@@ -26,6 +26,8 @@ import secrets
 import sys
 import typing as t
 
+import requests
+
 from .ca import CertPaths
 
 HOST = '127.0.0.1'
@@ -57,7 +59,9 @@ class Service:
     ``make_secrets()`` returns per-sandbox secrets (e.g. an API token), kept for the life of the sandbox
     and available to both builders as ``ctx.secrets``;
     ``probe(url, ssl_context)``, when set, replaces the default health check
-    (``GET url + health_path`` answers 200).
+    (``GET url + health_path`` answers 200);
+    ``link(ctx, url, peers)``, when set, runs once every service is ready, with ``peers`` mapping each
+    service name to its ``(ctx, url)``: the place to wire stand-ins together.
     """
 
     name: str
@@ -67,17 +71,18 @@ class Service:
     ready_file: bool = True
     make_secrets: t.Callable[[], t.Mapping[str, str]] = dict
     probe: t.Callable[[str, t.Any], bool] | None = None
+    link: t.Callable[[ServiceContext, str, t.Mapping[str, t.Tuple[ServiceContext, str]]], None] | None = None
 
 
 DIGITALOCEAN_MODULE = 'tests.emulators.digitalocean'
 
 
 def digitalocean_service(module: str = DIGITALOCEAN_MODULE, name: str = 'digitalocean',
-                         extra_args: t.Sequence[str] = ()) -> Service:
+                         extra_args: t.Sequence[str] = (), link: t.Any = 'default') -> Service:
     """The DigitalOcean API emulator (``python -m tests.emulators.digitalocean``).
 
     ``module`` and ``extra_args`` let the launcher's own tests run a stand-in that honours the same
-    command-line contract.
+    command-line contract (with ``link=None``: a fake has no control API to wire).
     """
 
     def build_argv(ctx: ServiceContext) -> list[str]:
@@ -109,7 +114,24 @@ def digitalocean_service(module: str = DIGITALOCEAN_MODULE, name: str = 'digital
         build_env=build_env,
         health_path='/_emulator/state',
         make_secrets=lambda: {'token': 'dop_v1_sandbox_%s' % secrets.token_hex(32)},
+        link=link_doks_to_kubernetes if link == 'default' else link,
     )
+
+
+def link_doks_to_kubernetes(ctx: ServiceContext, url: str, peers: t.Mapping[str, t.Tuple[ServiceContext, str]]) -> None:
+    """Make the kubeconfig that DOKS clusters return reach the sandbox's Kubernetes stand-in.
+
+    A real DOKS kubeconfig names ``https://<id>.k8s.ondigitalocean.com``; in the sandbox every cluster's
+    kubeconfig points at the one Kubernetes API stand-in, trusted through the sandbox CA, with its token.
+    """
+    if 'kubernetes' not in peers:
+        return
+    k8s_ctx, k8s_url = peers['kubernetes']
+    with open(ctx.certs.bundle, encoding='utf-8') as handle:
+        ca_pem = handle.read()
+    response = requests.post(url + '/_emulator/config', timeout=30, verify=ctx.certs.bundle, json={
+        'kubernetes_api_url': k8s_url, 'kubernetes_ca_pem': ca_pem, 'kubernetes_token': k8s_ctx.secrets['token']})
+    response.raise_for_status()
 
 
 AWS_MODULE = 'tests.emulators.aws'

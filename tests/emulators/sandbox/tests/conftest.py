@@ -16,7 +16,7 @@ FAKE_MODULE = 'tests.emulators.sandbox.tests.fake_service'
 
 def fake_service(mode='ok', name='digitalocean', extra_args=()):
     """The DigitalOcean service entry, pointed at the fake stand-in."""
-    return digitalocean_service(module=FAKE_MODULE, name=name, extra_args=['--mode', mode] + list(extra_args))
+    return digitalocean_service(module=FAKE_MODULE, name=name, extra_args=['--mode', mode] + list(extra_args), link=None)
 
 
 def processes_using(state_dir):
