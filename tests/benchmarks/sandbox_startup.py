@@ -25,7 +25,7 @@ TARGET_SECONDS = 10.0
 def measure(runs):
     """Start and stop a fresh sandbox `runs` times; return the start-up times in seconds."""
     timings = []
-    for _ in range(runs):
+    for _run in range(runs):
         with tempfile.TemporaryDirectory(prefix='fediops-bench-') as state_dir:
             sandbox = Sandbox(state_dir)
             started = time.monotonic()

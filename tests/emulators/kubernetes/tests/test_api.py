@@ -53,6 +53,14 @@ def wait_for(predicate, timeout=5.0):
     raise AssertionError("condition not met within %s s" % timeout)
 
 
+def wait_until(fetch, condition, timeout=5.0):
+    """Poll ``fetch()`` until ``condition`` holds for what it returned; return that."""
+    def check():
+        item = fetch()
+        return item if condition(item) else None
+    return wait_for(check, timeout)
+
+
 # -- discovery -------------------------------------------------------------------------------------------
 
 
@@ -336,7 +344,7 @@ def test_deployments_become_available_and_failing_images_never_do(dyn, ns, contr
     deployments = resource(dyn, "apps/v1", "Deployment")
     deployments.create(body=deployment(replicas=2), namespace=ns)
     deployments.create(body=deployment(name="broken", image="ghcr.io/mastodon/mastodon:broken"), namespace=ns)
-    good = wait_for(lambda: (lambda item: item if item.status.availableReplicas == 2 else None)(deployments.get(namespace=ns, name="web")))
+    good = wait_until(lambda: deployments.get(namespace=ns, name="web"), lambda item: item.status.availableReplicas == 2)
     assert good.status.readyReplicas == good.status.updatedReplicas == good.status.replicas == 2
     assert good.status.observedGeneration == good.metadata.generation
     assert {item.type: item.status for item in good.status.conditions} == {"Available": "True", "Progressing": "True"}
@@ -348,7 +356,7 @@ def test_deployments_become_available_and_failing_images_never_do(dyn, ns, contr
 
     broken = wait_for(deadline_exceeded)
     assert not broken.status.availableReplicas and broken.status.unavailableReplicas == 1
-    pod = [item for item in resource(dyn, "v1", "Pod").get(namespace=ns, label_selector="app=broken").items][0]
+    pod = list(resource(dyn, "v1", "Pod").get(namespace=ns, label_selector="app=broken").items)[0]
     assert pod.status.containerStatuses[0].state.waiting.reason == "CrashLoopBackOff"
 
 
@@ -376,10 +384,10 @@ def test_jobs_complete_or_fail_and_their_pod_logs_are_served(dyn, ns, control):
 
     jobs.create(namespace=ns, body=job("ok", "ghcr.io/mastodon/mastodon:v4.7.2"))
     jobs.create(namespace=ns, body=job("bad", "ghcr.io/mastodon/mastodon:broken"))
-    done = wait_for(lambda: (lambda item: item if item.status.conditions else None)(jobs.get(namespace=ns, name="ok")))
+    done = wait_until(lambda: jobs.get(namespace=ns, name="ok"), lambda item: item.status.conditions)
     assert done.status.succeeded == 1 and done.status.completionTime
     assert {item.type: item.status for item in done.status.conditions}["Complete"] == "True"
-    failed = wait_for(lambda: (lambda item: item if item.status.conditions else None)(jobs.get(namespace=ns, name="bad")), timeout=8)
+    failed = wait_until(lambda: jobs.get(namespace=ns, name="bad"), lambda item: item.status.conditions, timeout=8)
     conditions = {item.type: item for item in failed.status.conditions}
     assert conditions["Failed"].status == "True" and conditions["Failed"].reason == "BackoffLimitExceeded" and failed.status.failed == 2
     pods = resource(dyn, "v1", "Pod").get(namespace=ns, label_selector="job-name=bad").items
@@ -417,8 +425,8 @@ spec:
     for doc in docs:
         resource(dyn, doc["apiVersion"], doc["kind"]).create(body=doc, namespace=doc["metadata"].get("namespace"))
     gateways = resource(dyn, "gateway.networking.k8s.io/v1", "Gateway")
-    programmed = wait_for(lambda: (lambda item: item if {c.type: c.status for c in item.status.conditions}.get("Programmed") == "True" else None)(
-        gateways.get(namespace=ns, name="gw")), timeout=5)
+    programmed = wait_until(lambda: gateways.get(namespace=ns, name="gw"),
+                            lambda item: {c.type: c.status for c in item.status.conditions}.get("Programmed") == "True")
     assert programmed.status.addresses[0].type == "IPAddress"
     assert programmed.status.listeners[0].attachedRoutes == 1
     secret = wait_for(lambda: [item for item in resource(dyn, "v1", "Secret").get(namespace=ns).items if item.metadata.name == "site-tls"])[0]
