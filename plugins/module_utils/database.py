@@ -88,7 +88,7 @@ def require_cluster(module, name, option='cluster', clusters=None):
     cluster = find_cluster(module, name, clusters)
     if cluster is None:
         existing = ', '.join(sorted(c.get('name', '?') for c in clusters)) or 'none'
-        module.fail_json(msg='%s %r: no database cluster of that name exists (existing clusters: %s)' % (option, name, existing))
+        module.missing_dependency('%s %r: no database cluster of that name exists (existing clusters: %s)' % (option, name, existing))
     return cluster
 
 
@@ -332,21 +332,6 @@ def parse_time(value):
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=datetime.timezone.utc)
     return parsed
-
-
-def resolve_vpc(vpcs, value):
-    """``(vpc, None)`` for the VPC whose id or name is ``value``, else ``(None, message)`` listing the VPCs."""
-    by_id = [v for v in vpcs if v.get('id') == value]
-    if by_id:
-        return by_id[0], None
-    by_name = [v for v in vpcs if v.get('name') == value]
-    if len(by_name) == 1:
-        return by_name[0], None
-    if len(by_name) > 1:
-        return None, 'vpc %r: %d VPCs have that name (ids: %s); give the id instead' % (
-            value, len(by_name), ', '.join(v['id'] for v in by_name))
-    known = ', '.join('%s (%s, %s)' % (v.get('name'), v.get('id'), v.get('region')) for v in vpcs) or 'none'
-    return None, 'vpc %r: no VPC has that id or name; VPCs of the account: %s' % (value, known)
 
 
 # --------------------------------------------------------------------------------------------

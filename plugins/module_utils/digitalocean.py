@@ -678,6 +678,24 @@ def region_error(region, regions):
     return 'region %r is not a DigitalOcean region; valid region slugs: %s' % (region, ', '.join(available))
 
 
+def find_vpc(vpcs, value):
+    """``(vpc, None)`` for the VPC whose id or name is ``value``, else ``(None, message)``.
+
+    The message says whether no VPC matched (``missing`` in it) or the name is ambiguous.
+    """
+    by_id = [v for v in vpcs if v.get('id') == value]
+    if by_id:
+        return by_id[0], None
+    by_name = [v for v in vpcs if v.get('name') == value]
+    if len(by_name) == 1:
+        return by_name[0], None
+    if len(by_name) > 1:
+        return None, 'vpc %r: %d VPCs have that name (ids: %s); give the id instead' % (
+            value, len(by_name), ', '.join(v['id'] for v in by_name))
+    known = ', '.join('%s (%s, %s)' % (v.get('name'), v.get('id'), v.get('region')) for v in vpcs) or 'none'
+    return None, 'vpc %r: no VPC has that id or name (missing); VPCs of the account: %s' % (value, known)
+
+
 # --------------------------------------------------------------------------------------------
 # The module base
 # --------------------------------------------------------------------------------------------
@@ -794,6 +812,32 @@ class DigitalOceanModule(AnsibleModule):
         message = region_error(region, self.paginate('list regions', self.client.regions.list, 'regions'))
         if message:
             self.fail_json(msg=message if option == 'region' else '%s: %s' % (option, message))
+
+    def missing_dependency(self, message, **result):
+        """A resource this task refers to (a VPC, a cluster) does not exist.
+
+        In check mode an earlier task of the same run may be about to create it (a provision run
+        in ``--check`` against an empty account): the task then reports the change it would make
+        and warns, instead of failing. A real run fails with ``message``.
+        """
+        if self.check_mode:
+            self.warn('%s. Check mode: assuming an earlier task of this run creates it; this task would then '
+                      'create its own resource.' % message)
+            self.exit_json(changed=True, **result)
+        self.fail_json(msg=message, **result)
+
+    def resolve_vpc(self, value, region=None, vpcs=None):
+        """The VPC whose id or name is ``value`` (in ``region`` when given); fails clearly otherwise."""
+        if vpcs is None:
+            vpcs = self.paginate('list VPCs', self.client.vpcs.list, 'vpcs')
+        vpc, error = find_vpc(vpcs, value)
+        if vpc is None:
+            if '(missing)' in error:
+                self.missing_dependency(error.replace(' (missing)', ''))
+            self.fail_json(msg='Nothing was changed: ' + error)
+        if region and vpc.get('region') != region:
+            self.fail_json(msg='Nothing was changed: vpc %r is in region %s, not %s' % (value, vpc.get('region'), region))
+        return vpc
 
     # -- waiting ------------------------------------------------------------------------------
     def wait_for(self, description, poll_fn, is_done, timeout=None, is_failed=None, describe=None, sleep=None, clock=None):

@@ -272,7 +272,7 @@ from ansible_collections.fediops.mastodon.plugins.module_utils.diff import build
 from ansible_collections.fediops.mastodon.plugins.module_utils.database import (
     BACKUP_ENGINES, ENGINES, EVICTION_POLICIES, MANAGED_FIELDS, WEEKDAYS, database_options, desired_cluster, engine_errors, find_cluster,
     get_cluster, immutable_errors, list_clusters, managed_view, option_errors, param_errors, pick_backup, plan_changes,
-    plan_option_checks, predicted_view, protect_secrets, require_cluster, resolve_vpc, restore_errors, wait_for_cluster)
+    plan_option_checks, predicted_view, protect_secrets, require_cluster, restore_errors, wait_for_cluster)
 
 CREATE_FIELDS = ('name', 'engine', 'region', 'size', 'num_nodes', 'version', 'storage_size_mib', 'private_network_uuid', 'tags',
                  'project_id', 'autoscale')
@@ -288,9 +288,7 @@ def resolve_vpc_option(module):
     """The VPC named by the ``vpc`` option (by id or name), or None."""
     if not module.params['vpc']:
         return None
-    vpc, error = resolve_vpc(module.paginate('list VPCs', module.client.vpcs.list, 'vpcs'), module.params['vpc'])
-    fail_on(module, [error] if error else [])
-    return vpc
+    return module.resolve_vpc(module.params['vpc'])
 
 
 def check_vpc_region(module, vpc, region, exists):

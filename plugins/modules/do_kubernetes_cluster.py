@@ -385,11 +385,7 @@ def resolve_vpc(module, region):
     if wanted is None:
         default = next((vpc for vpc in vpcs if vpc.get('region') == region and vpc.get('default')), None)
         return (default or {}).get('id'), vpcs
-    found = [vpc for vpc in vpcs if wanted in (vpc.get('id'), vpc.get('name'))]
-    if len(found) != 1 or found[0].get('region') != region:
-        names = ', '.join(sorted(vpc['name'] for vpc in vpcs if vpc.get('region') == region)) or 'none'
-        module.fail_json(msg='Nothing was changed: vpc %r is not the name or id of a VPC in region %s; VPCs there: %s' % (wanted, region, names))
-    return found[0]['id'], vpcs
+    return module.resolve_vpc(wanted, region=region, vpcs=vpcs)['id'], vpcs
 
 
 def wait_running(module, cluster_id):

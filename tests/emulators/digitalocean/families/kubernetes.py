@@ -381,7 +381,10 @@ class KubernetesFamily(Family):
 
     def _issue_token(self, record, query):
         expiry = int(query.get("expiry_seconds") or 0) or rules.DEFAULT_KUBECONFIG_EXPIRY
-        token = self._setting("kubernetes_token") or secrets.token_hex(32)
+        # Every download mints a new token, as DOKS does; wired to the sandbox's Kubernetes stand-in,
+        # each one extends the token that stand-in trusts (it accepts "<token>.<suffix>").
+        base = self._setting("kubernetes_token")
+        token = "%s.%s" % (base, secrets.token_hex(16)) if base else secrets.token_hex(32)
         expires_at = isoformat(self.now() + expiry)
         self.credentials.append({"cluster_id": record["id"], "token": token, "expires_at": expires_at})
         return token, expires_at

@@ -16,6 +16,8 @@ from kubernetes.client import CoreV1Api
 from kubernetes.client.exceptions import ApiException
 from kubernetes.dynamic.exceptions import ConflictError, NotFoundError, UnprocessibleEntityError
 
+from tests.emulators.kubernetes.tests.conftest import TOKEN
+
 NS = "apitest"
 
 
@@ -111,6 +113,22 @@ def test_requests_without_the_token_get_401_status(emulator, tls_files):
     assert caught.value.code == 401
     assert json.load(caught.value) == {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": "Unauthorized",
                                        "reason": "Unauthorized", "details": {}, "code": 401}
+
+
+def test_tokens_minted_from_the_trusted_one_are_accepted_and_look_alikes_are_not(emulator, tls_files):
+    context = ssl.create_default_context(cafile=tls_files["ca"])
+
+    def status(token):
+        request = urllib.request.Request(emulator.url + "/api/v1/namespaces", headers={"Authorization": "Bearer " + token})
+        try:
+            with urllib.request.urlopen(request, context=context) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    assert status(TOKEN + ".minted-for-a-kubeconfig") == 200
+    assert status(TOKEN + "x") == 401
+    assert status("other." + TOKEN) == 401
 
 
 # -- CRUD, errors --------------------------------------------------------------------------------------------

@@ -134,7 +134,7 @@ def test_kubeconfig_token_never_appears_in_verbose_output(doks, playbook, tmp_pa
     assert run.rc == 0, run.stdout
     with open(kubeconfig, encoding='utf-8') as handle:
         token = yaml.safe_load(handle)['users'][0]['user']['token']
-    assert len(token) == 64
+    assert len(token) >= 32
     assert token not in run.stdout + run.stderr
     assert stat.S_IMODE(os.stat(kubeconfig).st_mode) == 0o600
     assert clusters(doks)[0]['registry_enabled'] is True

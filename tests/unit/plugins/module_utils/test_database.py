@@ -230,19 +230,6 @@ def test_predicted_view_applies_only_specified_fields():
 # VPC lookup, restores
 # ---------------------------------------------------------------------------------------------
 
-VPCS = [{'id': '5a4981aa-9653-4bd1-bef5-d6bff52042e4', 'name': 'mastodon', 'region': 'tor1'},
-        {'id': '6b4981aa-9653-4bd1-bef5-d6bff52042e4', 'name': 'twin', 'region': 'tor1'},
-        {'id': '7c4981aa-9653-4bd1-bef5-d6bff52042e4', 'name': 'twin', 'region': 'nyc3'}]
-
-
-def test_resolve_vpc_by_id_or_name():
-    assert db.resolve_vpc(VPCS, 'mastodon')[0]['id'] == VPCS[0]['id']
-    assert db.resolve_vpc(VPCS, VPCS[2]['id'])[0]['name'] == 'twin'
-    assert 'give the id instead' in db.resolve_vpc(VPCS, 'twin')[1]
-    missing = db.resolve_vpc(VPCS, 'nope')[1]
-    assert "vpc 'nope'" in missing and 'mastodon (5a4981aa' in missing
-
-
 def test_an_existing_target_counts_as_the_restore_only_when_it_can_be():
     source = dict(CURRENT, name='src', created_at='2026-01-01T00:00:00Z')
     target = dict(CURRENT, name='restored', created_at='2026-03-02T00:00:00Z')

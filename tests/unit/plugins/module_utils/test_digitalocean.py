@@ -632,3 +632,23 @@ def test_pydo_404_and_rate_limit_headers_are_understood(https_api):
     api, clock = make_api()
     assert api.get_or_none('get VPC', client.vpcs.get, '5a4981aa-9653-4bd1-bef5-d6bff52042e4') is None
     assert clock.sleeps == [3.0] and len(handler.requests) == 2
+
+
+# ---------------------------------------------------------------------------------------------
+# VPC lookup shared by the cluster modules
+# ---------------------------------------------------------------------------------------------
+
+VPCS = [{'id': '5a4981aa-9653-4bd1-bef5-d6bff52042e4', 'name': 'mastodon', 'region': 'tor1'},
+        {'id': '6b4981aa-9653-4bd1-bef5-d6bff52042e4', 'name': 'twin', 'region': 'tor1'},
+        {'id': '7c4981aa-9653-4bd1-bef5-d6bff52042e4', 'name': 'twin', 'region': 'nyc3'}]
+
+
+def test_find_vpc_by_id_or_name():
+    assert do.find_vpc(VPCS, 'mastodon')[0]['id'] == VPCS[0]['id']
+    assert do.find_vpc(VPCS, VPCS[2]['id'])[0]['name'] == 'twin'
+
+
+def test_find_vpc_refuses_an_ambiguous_name_and_lists_the_account_vpcs_when_missing():
+    assert 'give the id instead' in do.find_vpc(VPCS, 'twin')[1]
+    missing = do.find_vpc(VPCS, 'nope')[1]
+    assert "vpc 'nope'" in missing and '(missing)' in missing and 'mastodon (5a4981aa' in missing
