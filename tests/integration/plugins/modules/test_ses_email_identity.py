@@ -132,3 +132,25 @@ def test_plain_http_endpoint_is_refused(aws_emulator, playbook):
     assert run.rc != 0
     assert 'endpoint_url must be an https:// URL' in run.task('ses')['msg']
     assert aws_emulator.requests() == []
+
+
+def test_its_records_feed_do_domain_records_unchanged_and_converge(aws_emulator, do_emulator, playbook):
+    tasks = [
+        {'name': 'zone', 'fediops.mastodon.do_domain': {'name': 'mail-chain.example'}},
+        {'name': 'identity', 'fediops.mastodon.ses_email_identity': {
+            'domain': 'mail-chain.example', 'region': 'eu-west-1', 'mail_from_domain': 'bounce.mail-chain.example'},
+         'register': 'ses'},
+        {'name': 'records', 'fediops.mastodon.do_domain_records': {'domain': 'mail-chain.example', 'records': '{{ ses.records }}'},
+         'register': 'dns'},
+    ]
+    first = playbook.run(tasks)
+    assert first.rc == 0, first.stdout
+    created = first.task('records')['changes']['created']
+    assert sorted(record['type'] for record in created) == ['CNAME', 'CNAME', 'CNAME', 'MX', 'TXT']
+
+    do_emulator.clear_requests()
+    aws_emulator.clear_requests()
+    again = playbook.run(tasks)
+    assert again.rc == 0 and again.changed == 0, again.stdout
+    assert [entry for entry in do_emulator.requests() if entry['write']] == []
+    assert writes(aws_emulator) == []
