@@ -18,6 +18,8 @@ class EmulatorConfig:
     go into the kubeconfigs and credentials of Kubernetes clusters, so a Kubernetes API stand-in can serve
     them; None means DigitalOcean's shape (``https://<id>.k8s.ondigitalocean.com``, a generated CA, a new
     token per request). An empty string in an update resets a setting to None.
+    ``cdn_rate_limit`` (default true) applies the CDN endpoints' own limits (5 requests per 10 s, 50 purged
+    files per 20 s); false switches them off so tests that do not exercise them are not slowed.
     """
 
     provision_delay: float = 2.0
@@ -29,6 +31,7 @@ class EmulatorConfig:
     kubernetes_api_url: str = None
     kubernetes_ca_pem: str = None
     kubernetes_token: str = None
+    cdn_rate_limit: bool = True
 
     def __post_init__(self):
         self.tokens = tuple(self.tokens)
@@ -40,6 +43,7 @@ class EmulatorConfig:
             "rate_limit_per_minute": self.rate_limit_per_minute,
             "rate_limit_per_hour": self.rate_limit_per_hour,
             **{key: getattr(self, key) for key in _KUBERNETES_KEYS},
+            "cdn_rate_limit": self.cdn_rate_limit,
         })
 
     def provision_delay_for(self, family):
@@ -50,7 +54,8 @@ class EmulatorConfig:
         """Apply a partial update (the body of ``POST /_emulator/config``); raises ValueError when invalid."""
         if not isinstance(changes, dict):
             raise ValueError("the config update must be a JSON object")
-        unknown = set(changes) - {"provision_delay", "family_provision_delay", "rate_limit_per_minute", "rate_limit_per_hour"} - set(_KUBERNETES_KEYS)
+        known = {"provision_delay", "family_provision_delay", "rate_limit_per_minute", "rate_limit_per_hour", "cdn_rate_limit"}
+        unknown = set(changes) - known - set(_KUBERNETES_KEYS)
         if unknown:
             raise ValueError("unknown config keys: %s" % ", ".join(sorted(unknown)))
         if "provision_delay" in changes:
@@ -75,6 +80,10 @@ class EmulatorConfig:
         for key in _KUBERNETES_KEYS:
             if key in changes:
                 setattr(self, key, _kubernetes_setting(key, changes[key]))
+        if "cdn_rate_limit" in changes:
+            if not isinstance(changes["cdn_rate_limit"], bool):
+                raise ValueError("cdn_rate_limit must be true or false")
+            self.cdn_rate_limit = changes["cdn_rate_limit"]
 
     def as_dict(self):
         return {
@@ -87,6 +96,7 @@ class EmulatorConfig:
             "kubernetes_api_url": self.kubernetes_api_url,
             "kubernetes_ca_pem": self.kubernetes_ca_pem,
             "kubernetes_token_fixed": bool(self.kubernetes_token),
+            "cdn_rate_limit": self.cdn_rate_limit,
         }
 
 

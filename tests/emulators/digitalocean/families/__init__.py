@@ -9,11 +9,16 @@ register their VPC memberships).
 """
 
 from .account import AccountFamily
+from .cdn import CdnFamily
+from .certificates import CertificatesFamily
 from .databases import DatabasesFamily
 from .domains import DomainsFamily
+from .firewalls import FirewallsFamily
 from .kubernetes import KubernetesFamily
 from .regions import RegionsFamily
+from .registry import RegistryFamily
 from .sizes import SizesFamily
+from .spaces_keys import SpacesKeysFamily
 from .vpcs import VpcsFamily
 
 FAMILY_CLASSES = (
@@ -24,4 +29,9 @@ FAMILY_CLASSES = (
     KubernetesFamily,
     DomainsFamily,
     DatabasesFamily,
+    FirewallsFamily,
+    CertificatesFamily,
+    CdnFamily,
+    SpacesKeysFamily,
+    RegistryFamily,
 )

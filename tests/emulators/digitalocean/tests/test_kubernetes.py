@@ -344,7 +344,8 @@ def test_kubeconfig_server_ca_and_token_are_configurable_for_a_kubernetes_stand_
     kubeconfig = yaml.safe_load(api.get("/v2/kubernetes/clusters/%s/kubeconfig" % cluster["id"]).text)
     assert kubeconfig["clusters"][0]["cluster"]["server"] == "https://127.0.0.1:6443"
     assert base64.b64decode(kubeconfig["clusters"][0]["cluster"]["certificate-authority-data"]).decode() == pem
-    assert kubeconfig["users"][0]["user"]["token"] == "sandbox-k8s-token"
+    token = kubeconfig["users"][0]["user"]["token"]
+    assert token.startswith("sandbox-k8s-token.") and len(token) > len("sandbox-k8s-token.")  # a fresh token minted from the trusted one
     k8s_settings.configure(kubernetes_api_url="https://127.0.0.1:7443/{cluster_id}")
     assert _get(api, cluster["id"])["endpoint"] == "https://127.0.0.1:7443/" + cluster["id"]
     reset = k8s_settings.configure(kubernetes_api_url="", kubernetes_token="")
