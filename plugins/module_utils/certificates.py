@@ -165,7 +165,7 @@ def find_certificate(module, reference, option='certificate'):
         module.fail_json(msg='%s: %d certificates are named %r (ids: %s); give the id instead' % (
             option, len(matches), reference, ', '.join(match['id'] for match in matches)))
     if not matches:
-        module.fail_json(msg='%s: no certificate with the id or name %r in this account; create it first (do_certificate)' % (
+        module.missing_dependency('%s: no certificate with the id or name %r in this account; create it first (do_certificate)' % (
             option, reference))
     return matches[0]
 

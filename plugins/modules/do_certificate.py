@@ -236,9 +236,9 @@ def check_zones(module, names):
     zones = [domain['name'] for domain in module.paginate('list domains', module.client.domains.list, 'domains')]
     missing = [name for name in names if certs.zone_of(name, zones) is None]
     if missing:
-        module.fail_json(msg="Nothing was changed: dns_names %s: no DigitalOcean DNS zone holds these names, and Let's Encrypt "
-                             "certificates from DigitalOcean need the zone hosted on DigitalOcean DNS (zones in this account: %s)"
-                             % (', '.join(missing), ', '.join(sorted(zones)) or 'none'))
+        module.missing_dependency("Nothing was changed: dns_names %s: no DigitalOcean DNS zone holds these names, and Let's Encrypt "
+                                  "certificates from DigitalOcean need the zone hosted on DigitalOcean DNS (zones in this account: %s)"
+                                  % (', '.join(missing), ', '.join(sorted(zones)) or 'none'))
 
 
 def wait_verified(module, certificate):

@@ -284,8 +284,8 @@ class Reconciler:
             items = self.list_records()
         except DigitalOceanError as exc:
             if exc.not_found:
-                self.module.fail_json(msg='domain %s does not exist in this DigitalOcean account; create it first with '
-                                          'fediops.mastodon.do_domain' % self.zone, **self.module.scrub(exc.as_result()))
+                self.module.missing_dependency('domain %s does not exist in this DigitalOcean account; create it first with '
+                                               'fediops.mastodon.do_domain' % self.zone, **self.module.scrub(exc.as_result()))
             self.module.fail_api(exc)
         return [dns.from_api(item, self.zone) for item in items]
 
