@@ -77,7 +77,7 @@ def generate_secret_key_base():
 
 def generate_active_record_key():
     """32 characters drawn uniformly from [A-Za-z0-9]."""
-    return ''.join(secrets.choice(ALPHANUMERIC) for _ in range(ACTIVE_RECORD_KEY_LENGTH))
+    return ''.join(secrets.choice(ALPHANUMERIC) for dummy in range(ACTIVE_RECORD_KEY_LENGTH))
 
 
 def _b64url(raw):

@@ -33,6 +33,10 @@ from .selectors import parse_field_selector, parse_label_selector
 SYSTEM_METADATA = ("uid", "resourceVersion", "generation", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "managedFields",
                    "selfLink")
 SEED_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+CERT_MANAGER_NAMESPACE = "cert-manager"
+CERT_MANAGER_IMAGES = {"cert-manager": "cert-manager-controller", "cert-manager-cainjector": "cert-manager-cainjector",
+                       "cert-manager-webhook": "cert-manager-webhook"}
+CERT_MANAGER_DEPLOYMENTS = tuple(CERT_MANAGER_IMAGES)
 EVENT_HISTORY = 20000
 NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 PATCH_TYPES = {
@@ -142,6 +146,17 @@ class Backend:  # pylint: disable=too-many-public-methods
         self.system_create(self.registry.by_kind("", "Service"), {
             "metadata": {"name": "kubernetes", "namespace": "default", "labels": {"component": "apiserver", "provider": "kubernetes"}},
             "spec": {"clusterIP": "10.245.0.1", "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": 443}]}})
+        # cert-manager's CRDs are preinstalled, as on a cluster whose operator installed cert-manager:
+        # so are its namespace and Deployments.
+        self.system_create(ns_type, {"metadata": {"name": CERT_MANAGER_NAMESPACE}})
+        deployment_type = self.registry.by_kind("apps", "Deployment")
+        for name in CERT_MANAGER_DEPLOYMENTS:
+            labels = {"app.kubernetes.io/name": name, "app.kubernetes.io/instance": "cert-manager"}
+            self.system_create(deployment_type, {
+                "metadata": {"name": name, "namespace": CERT_MANAGER_NAMESPACE, "labels": labels},
+                "spec": {"replicas": 1, "selector": {"matchLabels": labels}, "template": {
+                    "metadata": {"labels": labels},
+                    "spec": {"containers": [{"name": name, "image": "quay.io/jetstack/%s:v1.21.1" % CERT_MANAGER_IMAGES[name]}]}}}})
         self.system_create(self.registry.by_kind("gateway.networking.k8s.io", "GatewayClass"), {
             "metadata": {"name": "cilium"},
             "spec": {"controllerName": "io.cilium/gateway-controller", "description": "The default Cilium GatewayClass"}})
