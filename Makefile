@@ -70,7 +70,7 @@ demo: venv spec-check  ## provision the sandbox twice: the second run must show 
 	$(BIN)/python tests/tools/check_recap.py --changed 0 --failed 0 $(SANDBOX_DIR)/demo-rerun.log
 
 # ---------------------------------------------------------------- tests
-.PHONY: test sanity lint units integration
+.PHONY: test sanity lint units integration molecule
 test: venv spec-check  ## every quality gate: sanity, lint, unit, emulator and integration tests
 	$(MAKE) --no-print-directory sanity
 	$(MAKE) --no-print-directory lint
@@ -102,7 +102,12 @@ integration: venv spec-check  ## modules through ansible-playbook against the sa
 	trap '$(SANDBOX) down --state-dir $(SANDBOX_DIR) >/dev/null' EXIT; \
 	$(SANDBOX) up --state-dir $(SANDBOX_DIR); \
 	source $(SANDBOX_DIR)/env; \
-	$(BIN)/python -m pytest -q tests/integration $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q tests/integration $(PYTEST_ARGS); \
+	$(MAKE) --no-print-directory molecule
+
+molecule: venv  ## Molecule scenarios against the running sandbox (source .sandbox/env first, or run via make integration)
+	@test -n "$${FEDIOPS_SANDBOX_DIR:-}" || { echo "molecule needs the sandbox env: run make sandbox-up and source .sandbox/env" >&2; exit 2; }
+	for scenario in $$(ls molecule); do molecule test -s $$scenario; done
 
 # ---------------------------------------------------------------- packaging
 .PHONY: build docs-check clean
