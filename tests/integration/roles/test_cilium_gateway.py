@@ -38,11 +38,11 @@ def create(client, body):
 
 @pytest.fixture
 def k8s(sandbox, kube):
-    """The stand-in, reset, with what exists before this role runs: cert-manager's namespace and Mastodon's Services."""
+    """The stand-in, reset, with what exists before this role runs: Mastodon's Services (the sandbox
+    cluster comes with cert-manager installed: its CRDs, namespace and Deployments)."""
     control = KubernetesControl(sandbox.k8s_url, sandbox.ca_bundle)
     control.reset()
     for body in (
-        {'apiVersion': 'v1', 'kind': 'Namespace', 'metadata': {'name': 'cert-manager'}},
         {'apiVersion': 'v1', 'kind': 'Namespace', 'metadata': {'name': NAMESPACE}},
         {'apiVersion': 'v1', 'kind': 'Service', 'metadata': {'name': 'mastodon-web', 'namespace': NAMESPACE},
          'spec': {'selector': {'app.kubernetes.io/component': 'web'}, 'ports': [{'name': 'http', 'port': 3000}]}},
