@@ -59,7 +59,7 @@ sandbox-status: venv
 
 # ---------------------------------------------------------------- demo
 .PHONY: demo
-demo: venv spec-check  ## provision the sandbox twice: the second run must show changed=0
+demo: venv spec-check  ## provision the sandbox twice (the second run must show changed=0), then show what stands
 	trap '$(SANDBOX) down --state-dir $(SANDBOX_DIR) >/dev/null' EXIT; \
 	$(SANDBOX) up --state-dir $(SANDBOX_DIR); \
 	source $(SANDBOX_DIR)/env; \
@@ -67,7 +67,8 @@ demo: venv spec-check  ## provision the sandbox twice: the second run must show 
 	ansible-playbook -i inventories/sandbox playbooks/provision.yml; \
 	echo "== second run: nothing may change"; \
 	ansible-playbook -i inventories/sandbox playbooks/provision.yml | tee $(SANDBOX_DIR)/demo-rerun.log; \
-	$(BIN)/python tests/tools/check_recap.py --changed 0 --failed 0 $(SANDBOX_DIR)/demo-rerun.log
+	$(BIN)/python tests/tools/check_recap.py --changed 0 --failed 0 $(SANDBOX_DIR)/demo-rerun.log; \
+	$(BIN)/python tests/tools/sandbox_summary.py
 
 # ---------------------------------------------------------------- tests
 .PHONY: test sanity lint units integration molecule
