@@ -61,24 +61,10 @@ options:
     default: 0
 extends_documentation_fragment:
   - fediops.mastodon.digitalocean
+  - fediops.mastodon.attributes
+  - fediops.mastodon.attributes.DIGITALOCEAN
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.ACTIONGROUPS
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: all
-  action_group:
-    membership:
-      - fediops.mastodon.digitalocean
-notes:
-  - The Docker credentials are a secret. Unless the task sets C(no_log=true), Ansible masks them in the result
-    and in every output, so the registered variable holds C(********). With C(no_log=true), Ansible hides the
-    whole task output instead and the registered result keeps them usable.
-  - To let a DigitalOcean Kubernetes cluster pull from the registry without a Secret of your own, enable
-    the registry integration of the cluster (M(fediops.mastodon.do_kubernetes_cluster)).
 '''
 
 EXAMPLES = r'''

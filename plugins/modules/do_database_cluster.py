@@ -155,27 +155,14 @@ options:
 extends_documentation_fragment:
   - fediops.mastodon.digitalocean
   - fediops.mastodon.digitalocean_wait
+  - fediops.mastodon.attributes
+  - fediops.mastodon.attributes.DIGITALOCEAN
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.ACTIONGROUPS
 attributes:
-  check_mode:
-    support: full
   diff_mode:
     support: full
     details: The diff shows the managed fields only, never a password.
-  platform:
-    platforms: all
-  action_group:
-    membership:
-      - fediops.mastodon.digitalocean
-notes:
-  - The results RV(connection), RV(private_connection) and RV(cluster) hold the cluster's passwords. Unless the
-    task sets C(no_log=true), the module hands every password to Ansible's C(no_log) masking, so they never
-    appear in the output but are also masked in the registered result. Set C(no_log) on the task to receive
-    them in clear (Ansible then hides the whole result from its output).
-seealso:
-  - module: fediops.mastodon.do_database_info
-  - module: fediops.mastodon.do_vpc
 '''
 
 EXAMPLES = r'''

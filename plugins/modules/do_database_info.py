@@ -51,6 +51,8 @@ options:
     default: false
 extends_documentation_fragment:
   - fediops.mastodon.digitalocean
+  - fediops.mastodon.attributes
+  - fediops.mastodon.attributes.DIGITALOCEAN
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.ACTIONGROUPS
 attributes:
@@ -58,14 +60,7 @@ attributes:
     support: full
     details: The module is read-only.
   diff_mode:
-    support: N/A
-  platform:
-    platforms: all
-  action_group:
-    membership:
-      - fediops.mastodon.digitalocean
-seealso:
-  - module: fediops.mastodon.do_database_cluster
+    support: "N/A"
 '''
 
 EXAMPLES = r'''

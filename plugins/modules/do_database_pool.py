@@ -62,23 +62,10 @@ options:
     default: 5
 extends_documentation_fragment:
   - fediops.mastodon.digitalocean
+  - fediops.mastodon.attributes
+  - fediops.mastodon.attributes.DIGITALOCEAN
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.ACTIONGROUPS
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: all
-  action_group:
-    membership:
-      - fediops.mastodon.digitalocean
-notes:
-  - The returned connection details hold the pool user's password. Unless the task sets C(no_log=true),
-    Ansible masks the password wherever it appears in the result (inside the URIs too) and in every output.
-    With C(no_log=true), Ansible hides the whole task output instead and the registered result keeps the
-    values usable, for example to write them into a Kubernetes Secret.
 '''
 
 EXAMPLES = r'''

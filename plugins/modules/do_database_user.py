@@ -47,22 +47,10 @@ options:
     type: bool
 extends_documentation_fragment:
   - fediops.mastodon.digitalocean
+  - fediops.mastodon.attributes
+  - fediops.mastodon.attributes.DIGITALOCEAN
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.ACTIONGROUPS
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: all
-  action_group:
-    membership:
-      - fediops.mastodon.digitalocean
-notes:
-  - The returned password is a secret. Unless the task sets C(no_log=true), Ansible masks it in the result and
-    in every output. With C(no_log=true), Ansible hides the whole task output instead and the registered result
-    keeps the password usable, for example to write it into a Kubernetes Secret.
 '''
 
 EXAMPLES = r'''

@@ -123,29 +123,17 @@ options:
     default: 1800
 extends_documentation_fragment:
   - fediops.mastodon.digitalocean
+  - fediops.mastodon.attributes
+  - fediops.mastodon.attributes.DIGITALOCEAN
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.ACTIONGROUPS
 attributes:
   check_mode:
     support: full
-    details: No write call is made; RV(changes) and RV(records) show what would change.
+    details: "No write call is made; RV(changes) and RV(records) show what would change."
   diff_mode:
     support: full
-    details: The records in the task's scope before and after, one zone-file line each.
-  platform:
-    platforms: all
-  action_group:
-    membership:
-      - fediops.mastodon.digitalocean
-notes:
-  - Writes happen in this order, after all checks passed - deletions, updates (PATCH by id), creations.
-    A CNAME can therefore replace the records of its name in one task when they are removed in the same
-    task (O(records[].state=absent) or O(purge=true)).
-  - A create whose response was lost is not sent again blindly; the records of its name and type are
-    listed first and the record is used if it was created.
-  - If a write fails for good, the task fails with the API error and returns the changes made so far.
-seealso:
-  - module: fediops.mastodon.do_domain
+    details: "The records in the task's scope before and after, one zone-file line each."
 '''
 
 EXAMPLES = r'''

@@ -138,18 +138,10 @@ options:
 extends_documentation_fragment:
   - fediops.mastodon.digitalocean
   - fediops.mastodon.digitalocean_wait
+  - fediops.mastodon.attributes
+  - fediops.mastodon.attributes.DIGITALOCEAN
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.ACTIONGROUPS
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: all
-  action_group:
-    membership:
-      - fediops.mastodon.digitalocean
 '''
 
 EXAMPLES = r'''

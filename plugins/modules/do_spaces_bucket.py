@@ -131,18 +131,10 @@ options:
     default: false
 extends_documentation_fragment:
   - fediops.mastodon.spaces
+  - fediops.mastodon.attributes
+  - fediops.mastodon.attributes.SPACES
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.ACTIONGROUPS
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: all
-  action_group:
-    membership:
-      - fediops.mastodon.spaces
 '''
 
 EXAMPLES = r'''

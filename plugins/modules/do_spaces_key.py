@@ -65,24 +65,10 @@ options:
     type: str
 extends_documentation_fragment:
   - fediops.mastodon.digitalocean
+  - fediops.mastodon.attributes
+  - fediops.mastodon.attributes.DIGITALOCEAN
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.ACTIONGROUPS
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: all
-  action_group:
-    membership:
-      - fediops.mastodon.digitalocean
-notes:
-  - The secret key is a secret. Unless the task sets C(no_log=true), Ansible masks it in the result and in every
-    output, so the registered variable holds C(********). With C(no_log=true), Ansible hides the whole task output
-    instead and the registered result keeps the secret usable.
-  - A create whose response was lost leaves a key whose secret nobody has; the module finds it, deletes it and
-    creates the key again, so there is still exactly one key and its secret is returned.
 '''
 
 EXAMPLES = r'''

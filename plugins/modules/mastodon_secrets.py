@@ -66,6 +66,7 @@ notes:
   - Values that the cluster holds but that do not look like what Mastodon generates are kept unchanged
     and reported as warnings (naming the key, never the value).
 extends_documentation_fragment:
+  - fediops.mastodon.attributes
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -73,8 +74,6 @@ attributes:
     details: Nothing is stored either way; check mode computes the same result.
   diff_mode:
     support: none
-  platform:
-    platforms: all
 '''
 
 EXAMPLES = r'''

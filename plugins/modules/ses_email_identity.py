@@ -99,30 +99,10 @@ options:
     type: str
     aliases: [aws_endpoint_url]
 extends_documentation_fragment:
+  - fediops.mastodon.attributes
+  - fediops.mastodon.attributes.AWS
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.ACTIONGROUPS
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: all
-  action_group:
-    membership:
-      - fediops.mastodon.aws
-requirements:
-  - boto3 (tested with 1.44)
-notes:
-  - botocore's C(standard) retry mode retries throttling, server errors and lost connections with jittered
-    backoff, at most 5 attempts per call. Failures return C(operation), C(status), C(error_code),
-    C(error_message) and C(request_id), never a traceback or a key.
-  - In check mode, an identity that does not exist yet has no DKIM tokens; RV(records) then lacks the
-    DKIM records.
-  - A domain has exactly one SPF record. The SPF record returned here is for the MAIL FROM subdomain;
-    merge C(include:amazonses.com) into the SPF record of the domain itself, never add a second one.
-  - Set the connection options once for a whole play with C(module_defaults) and the action group
-    C(group/fediops.mastodon.aws).
 '''
 
 EXAMPLES = r'''
