@@ -254,11 +254,13 @@ def test_a_second_spf_record_or_redirect_fails_before_any_write(zone, do_emulato
 
 
 @pytest.mark.usefixtures('zone')
-def test_domain_below_the_zone_apex_gets_its_records_at_its_own_names(do_emulator, playbook, tmp_path):
+def test_domain_below_the_zone_apex_gets_its_records_at_its_own_names(do_emulator, playbook, tmp_path, zone):
+    zone.add(type='TXT', name='mail', data='v=spf1 include:_spf.mail.example ~all', ttl=3600)
     run, _ = converge(playbook, tmp_path, variables={'email_dns_domain': 'mail.' + ZONE, 'email_dns_dns_zone': ZONE,
                                                      'email_dns_iam_user_name': 'ses-smtp-mail'})
     assert run.rc == 0, failure(run)
-    assert data_of(do_emulator, 'mail', 'TXT') == ['v=spf1 include:amazonses.com ~all']
+    # The subdomain's own SPF record gets the include merged in: still exactly one SPF record there.
+    assert data_of(do_emulator, 'mail', 'TXT') == ['v=spf1 include:_spf.mail.example include:amazonses.com ~all']
     assert data_of(do_emulator, 'bounces.mail', 'TXT') == ['v=spf1 include:amazonses.com ~all']
     assert data_of(do_emulator, '_dmarc.mail', 'TXT') == [DMARC]
     assert len([r for r in records(do_emulator) if r['type'] == 'CNAME' and r['name'].endswith('._domainkey.mail')]) == 3
