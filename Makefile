@@ -110,6 +110,20 @@ molecule: venv  ## Molecule scenarios against the running sandbox (source .sandb
 	@test -n "$${FEDIOPS_SANDBOX_DIR:-}" || { echo "molecule needs the sandbox env: run make sandbox-up and source .sandbox/env" >&2; exit 2; }
 	for scenario in $$(ls molecule); do molecule test -s $$scenario; done
 
+# ---------------------------------------------------------------- benchmarks
+.PHONY: bench
+bench: venv spec-check  ## benchmarks on a sandbox of their own; rewrite docs/performance.md and docs/reliability.md (MAKE_TEST_LOG=path of a make test log)
+	bench_dir=$$(mktemp -d); \
+	trap '$(SANDBOX) down --state-dir '"$$bench_dir"' >/dev/null; rm -rf '"$$bench_dir" EXIT; \
+	$(SANDBOX) up --state-dir $$bench_dir; \
+	source $$bench_dir/env; \
+	$(BIN)/python -m tests.benchmarks.provision_rerun --write-docs; \
+	$(BIN)/python -m tests.benchmarks.side_by_side --write-docs; \
+	$(BIN)/python -m tests.benchmarks.waits --write-docs; \
+	$(BIN)/python -m tests.benchmarks.faults --write-docs; \
+	$(SANDBOX) down --state-dir $$bench_dir >/dev/null; \
+	$(BIN)/python -m tests.benchmarks.entry_points --write-docs $${MAKE_TEST_LOG:+--make-test-log "$$MAKE_TEST_LOG"}
+
 # ---------------------------------------------------------------- packaging
 .PHONY: build docs-check clean
 build: venv  ## ansible-galaxy collection build into build/
