@@ -15,6 +15,7 @@ GET_PIP_CACHE := $(HOME)/.ansible/test/cache/get_pip_24_2.py
 SANDBOX_DIR := $(CURDIR)/.sandbox
 SANDBOX := $(BIN)/python -m tests.emulators.sandbox
 PYTEST_ARGS ?=
+INTEGRATION_WORKERS ?= 2
 
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
@@ -99,11 +100,13 @@ lint: venv  ## ansible-lint, production profile
 units: venv spec-check  ## unit tests and the stand-ins' own tests (no sandbox needed)
 	$(BIN)/python -m pytest -q -n 2 tests/unit tests/emulators $(PYTEST_ARGS)
 
-integration: venv spec-check  ## modules through ansible-playbook against the sandbox
+integration: venv spec-check  ## modules, roles and playbooks through ansible-playbook against sandboxes, then Molecule
+	# Each pytest worker starts a sandbox of its own (tests reset it freely); a file's tests stay on one
+	# worker, in order. Then the Molecule scenarios run against one more sandbox.
+	env -u FEDIOPS_SANDBOX_DIR $(BIN)/python -m pytest -q -n $(INTEGRATION_WORKERS) --dist loadfile tests/integration $(PYTEST_ARGS)
 	trap '$(SANDBOX) down --state-dir $(SANDBOX_DIR) >/dev/null' EXIT; \
 	$(SANDBOX) up --state-dir $(SANDBOX_DIR); \
 	source $(SANDBOX_DIR)/env; \
-	$(BIN)/python -m pytest -q tests/integration $(PYTEST_ARGS); \
 	$(MAKE) --no-print-directory molecule
 
 molecule: venv  ## Molecule scenarios against the running sandbox (source .sandbox/env first, or run via make integration)
