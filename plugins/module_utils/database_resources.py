@@ -51,10 +51,21 @@ def resolve_cluster(module, engines=None, what=None):
     return cluster
 
 
-def name_error(option, value, minimum=1, maximum=63):
-    """None for a usable name, else a message naming the option, the value and the allowed length."""
+# What DigitalOcean accepts as the name of a database and of a database user (it answers 422 otherwise):
+# checked before the create is sent, so a bad name never reaches the API.
+DB_NAME = (re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_-]*$'), "letters, digits, '_' or '-', not starting with '-'")
+USER_NAME = (re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.-]*$'), "letters, digits, '_', '.' or '-', not starting with '.' or '-'")
+
+
+def name_error(option, value, minimum=1, maximum=63, charset=None):
+    """None for a usable name, else a message naming the option, the value and what is allowed.
+
+    ``charset``: (compiled pattern, description) of the characters allowed, e.g. DB_NAME or USER_NAME.
+    """
     if not isinstance(value, str) or not minimum <= len(value) <= maximum:
         return '%s %r is invalid; allowed: %d to %d characters' % (option, value, minimum, maximum)
+    if charset and not charset[0].match(value):
+        return '%s %r is invalid; allowed: %d to %d %s' % (option, value, minimum, maximum, charset[1])
     return None
 
 

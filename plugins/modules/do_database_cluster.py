@@ -371,7 +371,7 @@ def restore_source(module, desired, clusters):
     return dict((k, v) for k, v in restore.items() if v is not None)
 
 
-def create(module, desired, vpc, clusters):
+def create(module, desired, vpc, clusters, options=None):
     params = module.params
     restore = restore_source(module, desired, clusters) if params['backup_restore'] else None
     check_vpc_region(module, vpc, desired['region'], False)
@@ -380,7 +380,7 @@ def create(module, desired, vpc, clusters):
         verb = 'are' if len(missing) > 1 else 'is'
         fail_on(module, ['%s %s required to create database cluster %r' % (' and '.join(missing), verb, params['name'])])
     desired['num_nodes'] = desired['num_nodes'] or 1
-    fail_on(module, option_errors(database_options(module), desired['engine'], region=desired['region'], version=desired['version'],
+    fail_on(module, option_errors(options or database_options(module), desired['engine'], region=desired['region'], version=desired['version'],
                                   num_nodes=desired['num_nodes'], size=desired['size']))
     fail_on(module, engine_errors(desired['engine'], desired))
     body = dict((key, desired[key]) for key in CREATE_FIELDS if desired.get(key) is not None)
@@ -438,10 +438,18 @@ def main():
         protect_secrets(module, current)
         module.exit_json(changed=changed, cluster=current or {}, diff=build_diff(managed_view(current), None, MANAGED_FIELDS))
 
+    options = None
+    if current is None and not params['backup_restore'] and params['engine'] and params['region'] and params['size']:
+        # Before the VPC lookup: a size, version or region DigitalOcean does not offer fails even in check mode
+        # while the VPC does not exist yet (the platform role's preflight relies on it).
+        options = database_options(module)
+        fail_on(module, option_errors(options, params['engine'], region=params['region'],
+                                      version=None if params['version'] is None else str(params['version']),
+                                      num_nodes=params['num_nodes'] or 1, size=params['size']))
     vpc = resolve_vpc_option(module)
     desired = desired_cluster(params, vpc['id'] if vpc else None)
     if current is None:
-        changed, cluster, before, after = create(module, desired, vpc, clusters)
+        changed, cluster, before, after = create(module, desired, vpc, clusters, options)
     else:
         if params['backup_restore']:
             restore = params['backup_restore']

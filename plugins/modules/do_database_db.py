@@ -67,7 +67,7 @@ db:
 '''
 
 from ansible_collections.fediops.mastodon.plugins.module_utils.database_resources import (
-    DB_ENGINES, cluster_argument_spec, find_named, name_error, resolve_cluster)
+    DB_ENGINES, DB_NAME, cluster_argument_spec, find_named, name_error, resolve_cluster)
 from ansible_collections.fediops.mastodon.plugins.module_utils.digitalocean import DigitalOceanModule
 from ansible_collections.fediops.mastodon.plugins.module_utils.diff import build_diff
 
@@ -80,7 +80,7 @@ def main():
     )
     module = DigitalOceanModule(argument_spec=argument_spec, supports_check_mode=True)
     name = module.params['name']
-    message = name_error('name', name, 1, 63)
+    message = name_error('name', name, 1, 63, DB_NAME)
     if message:
         module.fail_json(msg=message)
 

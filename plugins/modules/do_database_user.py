@@ -106,7 +106,7 @@ password_changed:
 
 from ansible_collections.fediops.mastodon.plugins.module_utils.database import protect_secrets, strip_secrets
 from ansible_collections.fediops.mastodon.plugins.module_utils.database_resources import (
-    USER_ENGINES, cluster_argument_spec, find_named, name_error, resolve_cluster)
+    USER_ENGINES, USER_NAME, cluster_argument_spec, find_named, name_error, resolve_cluster)
 from ansible_collections.fediops.mastodon.plugins.module_utils.digitalocean import DigitalOceanModule
 
 ADMIN_USER = 'doadmin'
@@ -155,7 +155,7 @@ def main():
     )
     module = DigitalOceanModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
-    message = name_error('name', params['name'], 1, 63)
+    message = name_error('name', params['name'], 1, 63, USER_NAME)
     if params['state'] == 'absent' and params['name'] == ADMIN_USER:
         message = plan(params, None, None)[1]
     if message:

@@ -73,7 +73,8 @@ def kubernetes_lines(objects):
     for resource in ROUTES:
         for item in objects.get(resource, []):
             hostnames = item.get('spec', {}).get('hostnames') or [listener.get('hostname', '*') for listener in item.get('spec', {}).get('listeners', [])]
-            lines.append('%-12s %s/%s %s' % (item['kind'], item['metadata']['namespace'], item['metadata']['name'], ' '.join(sorted(set(filter(None, hostnames))))))
+            hosts = ' '.join(sorted(set(filter(None, hostnames))))
+            lines.append('%-12s %s/%s %s' % (item['kind'], item['metadata']['namespace'], item['metadata']['name'], hosts))
     return lines
 
 

@@ -89,6 +89,17 @@ def moto_state():
     return {'s3_buckets': buckets, 'ses_identities': identities}
 
 
+# IAM actions moto 5.2.5 does not implement, answered as AWS does for a user without such credentials
+# (amazon.aws.iam_user state=absent lists them before it deletes the user).
+IAM_EMPTY_LISTS = {
+    'ListServiceSpecificCredentials': (
+        '<ListServiceSpecificCredentialsResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">'
+        '<ListServiceSpecificCredentialsResult><ServiceSpecificCredentials/></ListServiceSpecificCredentialsResult>'
+        '<ResponseMetadata><RequestId>fediops-sandbox</RequestId></ResponseMetadata>'
+        '</ListServiceSpecificCredentialsResponse>'),
+}
+
+
 class AwsEmulatorApp:
     """WSGI app: the control API, then moto's dispatcher, with every AWS request logged."""
 
@@ -111,7 +122,10 @@ class AwsEmulatorApp:
             status['code'] = int(status_line.split(' ', 1)[0])
             return start_response(status_line, headers, exc_info)
 
-        result = self.moto(environ, recording_start_response)
+        if service == 'iam' and action in IAM_EMPTY_LISTS:
+            result = Response(IAM_EMPTY_LISTS[action], mimetype='text/xml')(environ, recording_start_response)
+        else:
+            result = self.moto(environ, recording_start_response)
         self.log.append({
             'time': time.time(), 'method': request.method, 'path': path, 'query': request.query_string.decode(),
             'service': service, 'region': region, 'action': action, 'write': write, 'status': status.get('code'),

@@ -255,7 +255,7 @@ def test_cert_manager_is_installed_from_a_local_manifest_when_asked(k8s, kube, p
 
 @pytest.mark.parametrize('overrides, message', [
     pytest.param({'cilium_gateway_digitalocean_token': ''}, 'the DNS-01 solver needs cilium_gateway_digitalocean_token', id='no-token'),
-    pytest.param({'cilium_gateway_acme_email': 'admin'}, 'cilium_gateway_acme_email must be an email address', id='bad-email'),
+    pytest.param({'cilium_gateway_acme_email': 'admin'}, 'cilium_gateway_acme_email=admin is not an email address', id='bad-email'),
     pytest.param({'cilium_gateway_alias_hosts': ['WWW.example.social']}, 'hosts must be lowercase DNS names: WWW.example.social', id='bad-host'),
     pytest.param({'cilium_gateway_alias_hosts': [DOMAIN]}, 'the alias hosts must differ from the web domain', id='alias-is-domain'),
     pytest.param({'cilium_gateway_acme_solver': 'tls-alpn'}, 'value of cilium_gateway_acme_solver must be one of: dns01, http01', id='bad-solver'),

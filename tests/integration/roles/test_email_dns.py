@@ -202,7 +202,7 @@ def test_unknown_stored_login_creates_a_key_and_a_third_key_fails_naming_the_pru
 
     aws_emulator.clear_requests()
     do_emulator.clear_requests()
-    third, _ = converge(playbook, tmp_path, name='third', variables={'email_dns_stored_smtp': stale})
+    third = converge(playbook, tmp_path, name='third', variables={'email_dns_stored_smtp': stale})[0]
     assert third.rc != 0
     message = failure(third)
     assert 'email_dns_prune_stale_keys' in message and 'already has 2 access keys' in message
@@ -233,7 +233,7 @@ def test_check_mode_on_a_fresh_zone_writes_nothing(do_emulator, aws_emulator, pl
 ])
 @pytest.mark.usefixtures('zone')
 def test_bad_input_fails_before_any_write_naming_field_value_and_what_is_allowed(do_emulator, aws_emulator, playbook, tmp_path, variables, fragments):
-    run, _ = converge(playbook, tmp_path, variables=variables)
+    run = converge(playbook, tmp_path, variables=variables)[0]
     assert run.rc != 0
     message = failure(run)
     for fragment in fragments:
@@ -245,7 +245,7 @@ def test_bad_input_fails_before_any_write_naming_field_value_and_what_is_allowed
 def test_a_second_spf_record_or_redirect_fails_before_any_write(zone, do_emulator, aws_emulator, playbook, tmp_path):
     zone.add(type='TXT', name='@', data='v=spf1 mx -all', ttl=3600)
     do_emulator.clear_requests()
-    run, _ = converge(playbook, tmp_path)
+    run = converge(playbook, tmp_path)[0]
     assert run.rc != 0
     message = failure(run)
     assert '2 SPF records' in message and FOREIGN_SPF in message and 'v=spf1 mx -all' in message
@@ -256,8 +256,8 @@ def test_a_second_spf_record_or_redirect_fails_before_any_write(zone, do_emulato
 @pytest.mark.usefixtures('zone')
 def test_domain_below_the_zone_apex_gets_its_records_at_its_own_names(do_emulator, playbook, tmp_path, zone):
     zone.add(type='TXT', name='mail', data='v=spf1 include:_spf.mail.example ~all', ttl=3600)
-    run, _ = converge(playbook, tmp_path, variables={'email_dns_domain': 'mail.' + ZONE, 'email_dns_dns_zone': ZONE,
-                                                     'email_dns_iam_user_name': 'ses-smtp-mail'})
+    run = converge(playbook, tmp_path, variables={'email_dns_domain': 'mail.' + ZONE, 'email_dns_dns_zone': ZONE,
+                                                  'email_dns_iam_user_name': 'ses-smtp-mail'})[0]
     assert run.rc == 0, failure(run)
     # The subdomain's own SPF record gets the include merged in: still exactly one SPF record there.
     assert data_of(do_emulator, 'mail', 'TXT') == ['v=spf1 include:_spf.mail.example include:amazonses.com ~all']

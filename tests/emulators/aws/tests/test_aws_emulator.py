@@ -138,3 +138,16 @@ def test_cli_writes_the_ready_file_answers_and_stops_on_sigterm(tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_iam_user_with_keys_and_policy_can_be_deleted_the_way_amazon_aws_does(server, control):
+    """amazon.aws.iam_user state=absent lists service-specific credentials, which moto lacks: the stand-in answers."""
+    iam = client(server, 'iam')
+    iam.create_user(UserName='ses-smtp-sandbox')
+    key = iam.create_access_key(UserName='ses-smtp-sandbox')['AccessKey']['AccessKeyId']
+    assert iam.list_service_specific_credentials(UserName='ses-smtp-sandbox')['ServiceSpecificCredentials'] == []
+    iam.delete_access_key(UserName='ses-smtp-sandbox', AccessKeyId=key)
+    iam.delete_user(UserName='ses-smtp-sandbox')
+    assert 'ses-smtp-sandbox' not in [user['UserName'] for user in iam.list_users()['Users']]
+    listed = [entry for entry in control.requests() if entry['action'] == 'ListServiceSpecificCredentials']
+    assert listed and listed[-1]['status'] == 200 and not listed[-1]['write']

@@ -80,3 +80,14 @@ def test_valkey_cluster_has_no_databases(cloud):
 def test_overlong_name_fails_before_any_call(cloud, cluster):
     result = run(name='x' * 64)
     assert result['failed'] and 'allowed: 1 to 63 characters' in result['msg'] and cloud.log == []
+
+
+@pytest.mark.parametrize('bad', ['bad name;', '-leading-dash', 'semi;colon', 'dot.ted'])
+def test_name_with_characters_digitalocean_refuses_fails_before_any_call(cloud, cluster, bad):
+    result = run(name=bad)
+    assert result['failed'] and repr(bad) in result['msg'] and "letters, digits, '_' or '-'" in result['msg'] and cloud.log == []
+
+
+def test_names_digitalocean_accepts_pass_the_check(cloud, cluster):
+    for good in ('mastodon_production', 'db-2', '_private'):
+        assert run(name=good)['changed'] is True

@@ -157,3 +157,13 @@ def test_lost_create_response_ends_with_one_user_and_its_password(cloud, cluster
 def test_other_users_passwords_never_reach_the_result(cloud, cluster):
     result = run(name='mastodon')
     assert 'doadmin-secret-pw' not in json.dumps(result)
+
+
+@pytest.mark.parametrize('bad', ['bad user;', '.dotfirst', '-dashfirst', 'with space'])
+def test_name_with_characters_digitalocean_refuses_fails_before_any_call(cloud, cluster, bad):
+    result = run(name=bad)
+    assert result['failed'] and repr(bad) in result['msg'] and "letters, digits, '_', '.' or '-'" in result['msg'] and cloud.log == []
+
+
+def test_user_names_with_dots_pass_the_check(cloud, cluster):
+    assert run(name='mastodon.read-only', no_log=True)['changed'] is True
