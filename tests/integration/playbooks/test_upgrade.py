@@ -29,11 +29,8 @@ WEB = 'mastodon-web'
 STREAMING = 'mastodon-streaming'
 OLD = 'v4.6.5'
 NEW = 'v4.7.4'
-# The backup role (rclone_backup, tasks_from run_now) is written concurrently: the upgrade takes the
-# backup only when the role exists and provision.yml deployed its CronJob (set by `provisioned`).
-BACKUP_ROLE = os.path.exists(os.path.join(REPO_ROOT, 'roles', 'rclone_backup', 'tasks', 'run_now.yml'))
+# provision.yml deploys the backup CronJobs; every upgrade first runs the database one now and waits.
 BACKUP_CRONJOB = 'mastodon-backup-database'
-STATE = {'backup': False}
 
 
 def run_playbook(ansible_env, playbook, *extra):
@@ -43,7 +40,7 @@ def run_playbook(ansible_env, playbook, *extra):
 
 
 def upgrade(ansible_env, *extra):
-    return run_playbook(ansible_env, UPGRADE, '-e', 'mastodon_upgrade_backup=%s' % STATE['backup'], *extra)
+    return run_playbook(ansible_env, UPGRADE, *extra)
 
 
 def output(run):
@@ -112,7 +109,7 @@ def provisioned(do, k8s, ansible_env):
     assert {image for item in deployments(k8s).values() for image in images(item)} == {
         'ghcr.io/mastodon/mastodon:' + OLD, 'ghcr.io/mastodon/mastodon-streaming:' + OLD}
     cronjobs = [item['metadata']['name'] for item in k8s.objects('cronjobs.batch', NAMESPACE)]
-    STATE['backup'] = BACKUP_ROLE and BACKUP_CRONJOB in cronjobs
+    assert BACKUP_CRONJOB in cronjobs
     return run
 
 
@@ -266,6 +263,12 @@ def test_upgrade_migrates_rolls_everything_and_checks_health(provisioned, do, k8
     assert all(condition(job, 'Complete') == 'True' for job in jobs.values())
     pre = next(job for name, job in jobs.items() if '-pre-' in name)
     assert env_of(pre)['SKIP_POST_DEPLOYMENT_MIGRATIONS'] == 'true' and env_of(pre)['DB_PORT'] == '25060'
+    # A fresh database backup was taken from the CronJob, and it completed before the first migration started.
+    backups = [job for job in k8s.objects('jobs.batch', NAMESPACE)
+               if any(owner.get('name') == BACKUP_CRONJOB for owner in job['metadata'].get('ownerReferences', []))
+               and job['metadata'].get('annotations', {}).get('cronjob.kubernetes.io/instantiate') == 'manual']
+    assert backups and all(condition(job, 'Complete') == 'True' for job in backups)
+    assert min(int(job['metadata']['resourceVersion']) for job in backups) < int(pre['metadata']['resourceVersion'])
     assert do.writes() == []
     assert sandbox.env['DIGITALOCEAN_ACCESS_TOKEN'] not in run.stdout + run.stderr
 
