@@ -18,7 +18,7 @@ import kubernetes
 import pytest
 
 from tests.emulators.digitalocean.control import EmulatorControl
-from tests.emulators.kubernetes.control import KubernetesControl
+from tests.integration.standins import reset_kubernetes
 from tests.integration.conftest import ANSIBLE_PLAYBOOK, REPO_ROOT
 
 INVENTORY = os.path.join(REPO_ROOT, 'inventories', 'sandbox')
@@ -94,11 +94,8 @@ def do(sandbox):
 
 @pytest.fixture(scope='module')
 def k8s(sandbox):
-    control = KubernetesControl(sandbox.k8s_url, sandbox.ca_bundle)
-    control.reset()
-    control.set_config(ready_delay=0.2, failing_images=[], pod_logs={})
-    yield control
-    control.set_config(failing_images=[], pod_logs={})
+    with reset_kubernetes(sandbox, ready_delay=0.2, failing_images=[], pod_logs={}) as control:
+        yield control
 
 
 @pytest.fixture(scope='module')

@@ -14,10 +14,10 @@ import os
 
 import boto3
 import pytest
-import requests
 
 from tests.integration.fixtures_aws import aws_emulator  # noqa: F401  pylint: disable=unused-import
 from tests.tools.check_recap import parse_recap
+from tests.integration.standins import DigitalOceanApi
 
 ZONE = 'example.social'
 REGION = 'eu-west-1'
@@ -35,19 +35,11 @@ def ses_smtp_password(secret, region):
     return base64.b64encode(b'\x04' + key).decode()
 
 
-class Zone:
-    """Direct API access to the DigitalOcean emulator, for records the role must find already there."""
-
-    def __init__(self, sandbox):
-        self.url = sandbox.do_url
-        self.ca = sandbox.ca_bundle
-        self.session = requests.Session()
-        self.session.headers['Authorization'] = 'Bearer ' + sandbox.do_token
+class Zone(DigitalOceanApi):
+    """The instance's zone on the emulator, for records the role must find already there."""
 
     def add(self, zone=ZONE, **record):
-        response = self.session.post('%s/v2/domains/%s/records' % (self.url, zone), json=record, timeout=10, verify=self.ca)
-        assert response.status_code == 201, response.text
-        return response.json()['domain_record']
+        return self.add_record(zone, **record)
 
 
 @pytest.fixture
@@ -64,7 +56,7 @@ def zone(do_emulator, aws_emulator, sandbox, playbook):
     aws_emulator.clear_requests()
     yield api
     do_emulator.configure(rate_limit_per_minute=config['rate_limit_per_minute'], rate_limit_per_hour=config['rate_limit_per_hour'])
-    api.session.close()
+    api.close()
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import re
 
 import pytest
 
-from tests.emulators.kubernetes.control import KubernetesControl
+from tests.integration.standins import reset_kubernetes
 
 NAMESPACE = 'mastodon'
 WEB = 'mastodon-web'
@@ -102,11 +102,8 @@ def condition(obj, kind):
 
 @pytest.fixture(scope='module')
 def k8s(sandbox):
-    control = KubernetesControl(sandbox.k8s_url, sandbox.ca_bundle)
-    control.reset()
-    control.set_config(ready_delay=0.2, failing_images=[], pod_logs={})
-    yield control
-    control.set_config(failing_images=[], pod_logs={})
+    with reset_kubernetes(sandbox, ready_delay=0.2, failing_images=[], pod_logs={}) as control:
+        yield control
 
 
 @pytest.fixture(scope='module')

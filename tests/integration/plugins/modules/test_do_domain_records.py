@@ -5,29 +5,19 @@
 from __future__ import annotations
 
 import pytest
-import requests
+
+from tests.integration.standins import DigitalOceanApi
 
 ZONE = 'example.social'
 RECORDS_PATH = '/v2/domains/%s/records' % ZONE
 DKIM = 'v=DKIM1; k=rsa; p=' + 'MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA' * 9
 
 
-class Zone:
-    """Direct API access for setting up foreign records (not through the module)."""
-
-    def __init__(self, sandbox):
-        self.url = sandbox.do_url
-        self.ca = sandbox.ca_bundle
-        self.session = requests.Session()
-        self.session.headers['Authorization'] = 'Bearer ' + sandbox.do_token
-
-    def post(self, path, body):
-        response = self.session.post(self.url + path, json=body, timeout=10, verify=self.ca)
-        assert response.status_code == 201, response.text
-        return response.json()
+class Zone(DigitalOceanApi):
+    """The zone under test, for setting up foreign records (not through the module)."""
 
     def add(self, **record):
-        return self.post(RECORDS_PATH, record)['domain_record']
+        return self.add_record(ZONE, **record)
 
 
 @pytest.fixture
@@ -39,7 +29,7 @@ def zone(do_emulator, sandbox):
     do_emulator.clear_requests()
     yield api
     do_emulator.configure(rate_limit_per_minute=config['rate_limit_per_minute'], rate_limit_per_hour=config['rate_limit_per_hour'])
-    api.session.close()
+    api.close()
 
 
 def records_task(records, task='dns', **args):
