@@ -243,7 +243,7 @@ ROLE_CASES = [
     role('platform-registry-tier', 'platform', {'platform_registry_tier': 'gold'}, 'platform_registry_tier', 'gold', 'starter, basic, professional'),
     role('platform-pool-size-type', 'platform', {'platform_postgresql_pool_size': 'many'}, 'platform_postgresql_pool_size', 'many',
          'cannot be converted to an int'),
-    role('platform-region', 'platform', {'platform_region': 'mars1'}, 'region', 'mars1', 'valid region slugs: ams3'),
+    role('platform-region', 'platform', {'platform_region': 'mars1'}, 'region', 'mars1', 'allowed: ams3'),
     role('platform-vpc-range', 'platform', {'platform_vpc_ip_range': '10.0.0.0/33'}, 'ip_range', '10.0.0.0/33', 'a prefix from /16 to /28'),
     # mastodon
     role('mastodon-version', 'mastodon', merged(MASTODON, mastodon_version='v4.4.3'), 'mastodon_version', 'v4.4.3', 'Mastodon 4.5 or later'),
