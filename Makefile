@@ -16,6 +16,8 @@ SANDBOX_DIR := $(CURDIR)/.sandbox
 SANDBOX := $(BIN)/python -m tests.emulators.sandbox
 PYTEST_ARGS ?=
 INTEGRATION_WORKERS ?= 2
+CONTRACT_LOG := $(CURDIR)/tests/output/contract.jsonl
+WRITE_DOCS ?=
 
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
@@ -100,14 +102,18 @@ lint: venv  ## ansible-lint, production profile
 units: venv spec-check  ## unit tests and the stand-ins' own tests (no sandbox needed)
 	$(BIN)/python -m pytest -q -n 2 tests/unit tests/emulators $(PYTEST_ARGS)
 
-integration: venv spec-check  ## modules, roles and playbooks through ansible-playbook against sandboxes, then Molecule
+integration: venv spec-check  ## modules, roles and playbooks through ansible-playbook against sandboxes, then Molecule, then the contract report (WRITE_DOCS=1: into docs/reliability.md)
 	# Each pytest worker starts a sandbox of its own (tests reset it freely); a file's tests stay on one
-	# worker, in order. Then the Molecule scenarios run against one more sandbox.
-	env -u FEDIOPS_SANDBOX_DIR $(BIN)/python -m pytest -q -n $(INTEGRATION_WORKERS) --dist loadfile tests/integration $(PYTEST_ARGS)
+	# worker, in order. Then the Molecule scenarios run against one more sandbox. Every DigitalOcean
+	# emulator appends each request to $(CONTRACT_LOG); the contract report is made from it (and fails on a violation).
+	mkdir -p $(dir $(CONTRACT_LOG)) && rm -f $(CONTRACT_LOG)
+	env -u FEDIOPS_SANDBOX_DIR FEDIOPS_CONTRACT_LOG=$(CONTRACT_LOG) $(BIN)/python -m pytest -q -n $(INTEGRATION_WORKERS) --dist loadfile tests/integration $(PYTEST_ARGS)
 	trap '$(SANDBOX) down --state-dir $(SANDBOX_DIR) >/dev/null' EXIT; \
+	export FEDIOPS_CONTRACT_LOG=$(CONTRACT_LOG); \
 	$(SANDBOX) up --state-dir $(SANDBOX_DIR); \
 	source $(SANDBOX_DIR)/env; \
 	$(MAKE) --no-print-directory molecule
+	$(BIN)/python -m tests.tools.contract_report --log $(CONTRACT_LOG) --output $(basename $(CONTRACT_LOG)).md $(if $(WRITE_DOCS),--write-docs)
 
 molecule: venv  ## Molecule scenarios against the running sandbox (source .sandbox/env first, or run via make integration)
 	@test -n "$${FEDIOPS_SANDBOX_DIR:-}" || { echo "molecule needs the sandbox env: run make sandbox-up and source .sandbox/env" >&2; exit 2; }

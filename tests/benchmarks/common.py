@@ -180,7 +180,8 @@ DOC_INTRO = {
     'performance.md': ('Figures in this file are written by the scripts in `tests/benchmarks/` (`make bench` runs them '
                        'all against a sandbox of its own); do not edit between the `bench:` markers by hand.\n'),
     'reliability.md': ('Figures in this file are written by `tests/benchmarks/faults.py` (`make bench`); the contract '
-                       'section by `tests/tools/contract_report.py`. Do not edit between the markers by hand.\n'),
+                       'section by `tests/tools/contract_report.py` from the request log of a whole `make integration` run '
+                       '(`make test WRITE_DOCS=1`). Do not edit between the markers by hand.\n'),
 }
 
 

@@ -10,7 +10,7 @@ the expected resources, each name once per kind.
 
 tests/integration/proof/test_faults.py runs the same scenario (``run_scenario``) as a test; this script
 prints the table of docs/reliability.md (seed, faults injected by kind, retries, converged, duplicates).
-Usage: `.venv/bin/python -m tests.benchmarks.faults [--seeds 1 2 3 4 5] [--platform-only-from 3] [--write-docs]`.
+Usage: `.venv/bin/python -m tests.benchmarks.faults [--seeds 1 2 3 4 5] [--platform-only-from N] [--write-docs]`.
 """
 
 from __future__ import annotations
@@ -187,10 +187,9 @@ def report(results, baseline):
         common.table(['seed', 'scope', 'API calls', 'faults injected by kind', 'retries', 'converged', 'duplicates',
                       'exactly the expected set', 'wall (ratio to the fault-free run)'], rows),
         '',
-        'Each seed starts from an empty account (every stand-in reset). As in tests/integration/proof/test_faults.py, '
-        'seeds run the full provision or only its platform stage (the first play, the `fediops.mastodon.platform` role, which '
-        'creates every DigitalOcean resource but the gateway\'s A record and the mail records): a full run takes 3.5 to 7 '
-        'minutes on this shared machine, five of them would add over 12 minutes to CI. '
+        'Each seed starts from an empty account (every stand-in reset) and runs the whole playbook, as in '
+        'tests/integration/proof/test_faults.py (`--platform-only-from N` runs later seeds through the platform stage only: '
+        'the first play, which creates every DigitalOcean resource but the gateway\'s A record and the mail records). '
         'The nominal fault rate is drawn per call, so the share that fired varies by seed. The fault-free full provision %s. '
         '"retries" counts faulted calls the client sent again (same method and path later in the log); a '
         '`response_lost` write is applied by the emulator before the connection drops, so the retry meets its own '
@@ -203,9 +202,9 @@ def report(results, baseline):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--seeds', type=int, nargs='+', default=list(SEEDS))
-    parser.add_argument('--platform-only-from', type=int, default=2,
-                        help='seeds at this position (0-based) and later run only the platform stage, as the test does (default 2); '
-                             '-1 runs every seed in full')
+    parser.add_argument('--platform-only-from', type=int, default=-1,
+                        help='seeds at this position (0-based) and later run only the platform stage (default -1: every seed in full, '
+                             'as the test does)')
     parser.add_argument('--no-baseline', action='store_true', help='skip the fault-free run')
     parser.add_argument('--write-docs', action='store_true', help='rewrite the section in docs/reliability.md')
     args = parser.parse_args(argv)
@@ -223,19 +222,7 @@ def main(argv=None):
             results.append(run_scenario(handle, env, seed, platform_only=platform_only))
             sys.stderr.write('seed %s: converged=%s, %.0f s\n' % (seed, results[-1]['converged'], results[-1]['run'].seconds))
         common.emit(report(results, baseline), common.RELIABILITY_DOC, 'faults', 'Reliability', args.write_docs)
-        if args.write_docs:
-            ensure_contract_marker()
     return 0 if all(result['converged'] and not result['duplicates'] and not result['unexpected'] for result in results) else 1
-
-
-def ensure_contract_marker():
-    """Keep the place where tests/tools/contract_report.py writes its section."""
-    with open(common.RELIABILITY_DOC, encoding='utf-8') as handle:
-        text = handle.read()
-    if '<!-- contract-report -->' not in text:
-        with open(common.RELIABILITY_DOC, 'a', encoding='utf-8') as handle:
-            handle.write('\n## API contract\n\n<!-- contract-report -->\n'
-                         '(written by `tests/tools/contract_report.py`)\n<!-- /contract-report -->\n')
 
 
 if __name__ == '__main__':

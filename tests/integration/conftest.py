@@ -20,7 +20,6 @@ import yaml
 
 from tests.emulators.digitalocean.control import EmulatorControl
 from tests.emulators.sandbox.pytest_plugin import sandbox  # noqa: F401  pylint: disable=unused-import
-from tests.tools.contract_report import append_log
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 COLLECTIONS_PATH = os.path.join(REPO_ROOT, '.venv', 'collections')
@@ -155,8 +154,6 @@ def do_emulator(sandbox):  # pylint: disable=redefined-outer-name
     control.reset()
     yield control
     entries = control.requests()
-    if os.environ.get('FEDIOPS_CONTRACT_LOG'):
-        append_log(os.environ['FEDIOPS_CONTRACT_LOG'], entries)  # tests/tools/contract_report.py reads it
     violations = [entry for entry in entries if entry.get('contract_violation')]
     control.clear_faults()
     assert not violations, 'emulator responses broke the OpenAPI contract: %s' % violations

@@ -2,9 +2,10 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Contract report: what the test suite sent to the DigitalOcean emulator, checked against the OpenAPI spec.
 
-The integration harness appends one JSON line per emulator request to the file named by
-``FEDIOPS_CONTRACT_LOG`` (method, path, operation_id, status, contract_violation; never bodies).
-This tool reads that file and the spec (``FEDIOPS_DO_OPENAPI_SPEC``, else
+When ``FEDIOPS_CONTRACT_LOG`` names a file, every DigitalOcean emulator the test suite starts appends one
+JSON line per API request to it (method, path, operation_id, status, contract_violation, fault; never a
+body: tests/emulators/digitalocean/requestlog.py), whichever test, fixture, Molecule scenario or pytest
+worker sent it. ``make integration`` sets it. This tool reads that file and the spec (``FEDIOPS_DO_OPENAPI_SPEC``, else
 ``<repo>/../shared/digitalocean/openapi-subset.json``) and prints a Markdown section:
 
 * total requests, how many responses were validated against the spec (count and %),
@@ -14,7 +15,9 @@ This tool reads that file and the spec (``FEDIOPS_DO_OPENAPI_SPEC``, else
 A response is validated when the request matched a spec operation (the emulator then checks every
 answer it sends against the contract) and a response was produced (a ``reset`` fault sends none).
 
-    python tests/tools/contract_report.py [--log FILE] [--spec FILE] [--output FILE]
+    python -m tests.tools.contract_report [--log FILE] [--spec FILE] [--output FILE] [--write-docs]
+
+``--write-docs`` also puts the section into docs/reliability.md (between ``<!-- bench:contract -->`` markers).
 """
 
 from __future__ import annotations
@@ -25,28 +28,17 @@ import os
 import re
 import sys
 
+from tests.benchmarks.common import stamp, write_section
+
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HTTP_METHODS = ('get', 'put', 'post', 'patch', 'delete', 'head', 'options')
-LOG_FIELDS = ('method', 'path', 'operation_id', 'status', 'contract_violation')
+RELIABILITY_DOC = os.path.join(REPO_ROOT, 'docs', 'reliability.md')
 
 
 def default_spec_path(environ=None):
     """The spec named by FEDIOPS_DO_OPENAPI_SPEC, else the shared copy beside the repository."""
     environ = os.environ if environ is None else environ
     return environ.get('FEDIOPS_DO_OPENAPI_SPEC') or os.path.join(os.path.dirname(REPO_ROOT), 'shared', 'digitalocean', 'openapi-subset.json')
-
-
-def log_lines(entries):
-    """The JSON lines recorded for ``entries`` (emulator request-log entries): only LOG_FIELDS, never a body."""
-    return [json.dumps({key: entry.get(key) for key in LOG_FIELDS}, sort_keys=True) for entry in entries]
-
-
-def append_log(path, entries):
-    """Append ``entries`` to the JSON-lines file ``path`` (created when missing)."""
-    lines = log_lines(entries)
-    if lines:
-        with open(path, 'a', encoding='utf-8') as handle:
-            handle.write(''.join(line + '\n' for line in lines))
 
 
 def read_log(path):
@@ -98,6 +90,7 @@ class SpecOperations:
 def summarize(entries, spec):
     """Counts and operations of a request log against the spec (a dict the Markdown is made from)."""
     used = {}
+    faults = {}
     validated = 0
     no_response = 0
     unmatched = []
@@ -106,6 +99,8 @@ def summarize(entries, spec):
         operation_id = entry.get('operation_id') or spec.match(entry.get('method'), entry.get('path'))
         if entry.get('contract_violation'):
             violations.append(entry)
+        if entry.get('fault'):
+            faults[entry['fault']] = faults.get(entry['fault'], 0) + 1
         if operation_id is None or operation_id not in spec.operations:
             unmatched.append(entry)
             continue
@@ -122,6 +117,7 @@ def summarize(entries, spec):
         'no_response': no_response,
         'unmatched': unmatched,
         'violations': violations,
+        'faults': faults,
         'used': used,
         'unused': sorted(set(spec.operations) - set(used)),
     }
@@ -129,22 +125,24 @@ def summarize(entries, spec):
 
 def markdown(summary, spec):
     """The report section."""
-    lines = ['## DigitalOcean API contract', '']
+    lines = ['### DigitalOcean API contract', '']
     lines.append('- Requests the test suite sent to the DigitalOcean emulator: %d' % summary['total'])
     lines.append('- Responses validated against the OpenAPI spec: %d (%.1f %%)' % (summary['validated'], summary['validated_percent']))
     lines.append('- Requests in the spec that got no response (connection reset by a fault, nothing to validate): %d' % summary['no_response'])
     lines.append('- Requests outside the spec (not validated): %d' % len(summary['unmatched']))
     lines.append('- Contract violations: %d' % len(summary['violations']))
+    lines.append('- Faults the fault suites injected (answered or dropped on purpose, each still checked like any answer): %s'
+                 % (', '.join('%s: %d' % pair for pair in sorted(summary['faults'].items())) or 'none'))
     lines.append('- Spec operations used: %d of %d; unused: %d' % (len(summary['used']), len(spec.operations), len(summary['unused'])))
     if summary['violations']:
-        lines += ['', '### Contract violations', '']
+        lines += ['', '#### Contract violations', '']
         for entry in summary['violations']:
             lines.append('- `%s %s` (%s): %s' % (entry.get('method'), entry.get('path'), entry.get('status'), entry.get('contract_violation')))
     if summary['unmatched']:
-        lines += ['', '### Requests outside the spec', '']
+        lines += ['', '#### Requests outside the spec', '']
         seen = sorted({(entry.get('method') or '', entry.get('path') or '') for entry in summary['unmatched']})
         lines += ['- `%s %s`' % pair for pair in seen]
-    lines += ['', '### Spec operations used', '', '| Method | Path | operationId | Requests |', '|---|---|---|---|']
+    lines += ['', '#### Spec operations used', '', '| Method | Path | operationId | Requests |', '|---|---|---|---|']
     for operation_id in sorted(summary['used'], key=lambda op: (spec.operations[op][1], spec.operations[op][0])):
         method, template = spec.operations[operation_id]
         lines.append('| %s | `%s` | `%s` | %d |' % (method, template, operation_id, summary['used'][operation_id]))
@@ -156,12 +154,15 @@ def main(argv=None):
     parser.add_argument('--log', default=os.environ.get('FEDIOPS_CONTRACT_LOG'), help='JSON-lines request log (default: $FEDIOPS_CONTRACT_LOG)')
     parser.add_argument('--spec', default=default_spec_path(), help='OpenAPI spec (default: $FEDIOPS_DO_OPENAPI_SPEC or the shared copy)')
     parser.add_argument('--output', help='also write the Markdown to this file')
+    parser.add_argument('--write-docs', action='store_true', help='also put the section into docs/reliability.md')
     args = parser.parse_args(argv)
     if not args.log:
         parser.error('no log: pass --log or set FEDIOPS_CONTRACT_LOG')
     spec = SpecOperations.load(args.spec)
     summary = summarize(read_log(args.log), spec)
     text = markdown(summary, spec)
+    if args.write_docs:
+        write_section(RELIABILITY_DOC, 'contract', stamp() + '\n\n' + text, 'Reliability')
     sys.stdout.write(text)
     if args.output:
         with open(args.output, 'w', encoding='utf-8') as handle:

@@ -30,6 +30,9 @@ def parse_args(argv=None):
     parser.add_argument("--rate-limit-per-minute", type=int, default=250, help="requests per token per minute (default 250)")
     parser.add_argument("--rate-limit-per-hour", type=int, default=5000, help="requests per token per hour (default 5000)")
     parser.add_argument("--token", action="append", default=[], help="accepted bearer token (repeatable); none given = any non-empty token")
+    parser.add_argument("--contract-log", default=os.environ.get("FEDIOPS_CONTRACT_LOG") or None,
+                        help="append every API request (method, path, operation, status, contract violation; no body) to this "
+                             "JSON-lines file (default: $FEDIOPS_CONTRACT_LOG; tests/tools/contract_report.py reads it)")
     parser.add_argument("--spec", help="OpenAPI contract (default: $FEDIOPS_DO_OPENAPI_SPEC, else <repo>/../shared/digitalocean/openapi-subset.json)")
     return parser.parse_args(argv)
 
@@ -57,7 +60,7 @@ def main(argv=None):
         signal.signal(signum, lambda *dummy: stop.set())
     try:
         server = EmulatorServer(
-            args.host, args.port, args.certfile, args.keyfile, spec_path=args.spec,
+            args.host, args.port, args.certfile, args.keyfile, spec_path=args.spec, contract_log=args.contract_log,
             provision_delay=args.provision_delay, rate_limit_per_minute=args.rate_limit_per_minute,
             rate_limit_per_hour=args.rate_limit_per_hour, tokens=tuple(args.token),
         )

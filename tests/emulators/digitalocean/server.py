@@ -163,10 +163,11 @@ class EmulatorServer:
     ``config`` takes the :class:`~.config.EmulatorConfig` fields: ``provision_delay``,
     ``family_provision_delay``, ``rate_limit_per_minute``, ``rate_limit_per_hour``, ``tokens``,
     ``seed_regions``. ``spec_path`` defaults to :func:`~.spec.default_spec_path`; ``clock`` to the
-    wall clock (pass a :class:`~.models.FakeClock` to control provisioning in tests).
+    wall clock (pass a :class:`~.models.FakeClock` to control provisioning in tests). ``contract_log``:
+    a file every API request is appended to (see :mod:`.requestlog`).
     """
 
-    def __init__(self, host=LOOPBACK, port=0, certfile=None, keyfile=None, *, spec_path=None, clock=None, **config):
+    def __init__(self, host=LOOPBACK, port=0, certfile=None, keyfile=None, *, spec_path=None, clock=None, contract_log=None, **config):
         if host != LOOPBACK:
             raise ValueError("the emulator listens on %s only, not %r" % (LOOPBACK, host))
         if not certfile or not keyfile:
@@ -176,6 +177,7 @@ class EmulatorServer:
         self.spec = load_spec(spec_path)
         self.config = EmulatorConfig(**config)
         self.app = EmulatorApp(self.spec, self.config, clock=clock)
+        self.app.log.contract_log = contract_log
         self.ssl_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.ssl_context.minimum_version = ssl.TLSVersion.TLSv1_2
         self.ssl_context.load_cert_chain(certfile, keyfile)

@@ -3,8 +3,8 @@
 """Fixtures of the proof suites: the three stand-ins under one handle, shared by a whole test module.
 
 The suites batch many cases into one ansible-playbook run (module-scoped), so they cannot use the
-function-scoped ``do_emulator``; ``Standins`` resets and reads the stand-ins itself and, like
-``do_emulator``, appends the DigitalOcean request log to ``FEDIOPS_CONTRACT_LOG`` before clearing it.
+function-scoped ``do_emulator``; ``Standins`` resets and reads the stand-ins itself. (The emulator
+appends every request to ``FEDIOPS_CONTRACT_LOG`` itself when that is set.)
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from tests.emulators.aws.control import AwsEmulatorControl
 from tests.emulators.digitalocean.control import EmulatorControl
 from tests.emulators.kubernetes.control import KubernetesControl
 from tests.integration.conftest import ANSIBLE_PLAYBOOK, REPO_ROOT, PlaybookRunner
-from tests.tools.contract_report import append_log
 
 INVENTORY = os.path.join(REPO_ROOT, 'inventories', 'sandbox')
 PLAYBOOKS = os.path.join(REPO_ROOT, 'playbooks')
@@ -32,20 +31,13 @@ class Standins:
         self.aws = AwsEmulatorControl(sandbox.aws_url, sandbox.ca_bundle)
         self.k8s = KubernetesControl(sandbox.k8s_url, sandbox.ca_bundle)
 
-    def record(self):
-        """Append the DigitalOcean request log to the contract log (when FEDIOPS_CONTRACT_LOG is set)."""
-        if os.environ.get('FEDIOPS_CONTRACT_LOG'):
-            append_log(os.environ['FEDIOPS_CONTRACT_LOG'], self.do.requests())
-
     def reset(self):
         """Every stand-in back to its seed: no resource of an earlier test, empty request logs."""
-        self.record()
         self.do.reset()
         self.aws.reset()
         self.k8s.reset()
 
     def clear_requests(self):
-        self.record()
         self.do.clear_requests()
         self.aws.clear_requests()
         self.k8s.clear_requests()
@@ -74,7 +66,6 @@ def standins(sandbox):
     handle.reset()
     yield handle
     violations = handle.contract_violations()
-    handle.record()
     handle.do.clear_faults()
     handle.do.clear_requests()
     assert not violations, 'emulator responses broke the OpenAPI contract: %s' % violations

@@ -10,7 +10,10 @@ import json
 
 import pytest
 
-from tests.tools.contract_report import SpecOperations, append_log, main, markdown, read_log, summarize
+from tests.tools import contract_report
+
+from tests.emulators.digitalocean.requestlog import RequestLog
+from tests.tools.contract_report import SpecOperations, main, markdown, read_log, summarize
 
 SPEC = {
     'openapi': '3.0.0',
@@ -75,15 +78,48 @@ def test_markdown_lists_counts_and_each_used_operation_with_method_and_template(
     assert 'vpcs_delete' not in text
 
 
-def test_log_keeps_no_request_body_and_round_trips(tmp_path):
+def append_log(path, entries):
+    """What an emulator started with a contract log does with each request it logs."""
+    log = RequestLog(contract_log=path)
+    for entry in entries:
+        log.append(dict(entry))
+
+
+def test_the_emulators_contract_log_keeps_no_request_body_outlives_clears_and_round_trips(tmp_path):
     path = str(tmp_path / 'contract.jsonl')
     append_log(path, ENTRIES[:2])
-    append_log(path, ENTRIES[2:])
-    append_log(path, [])
+    first = RequestLog(contract_log=path)
+    first.append(dict(ENTRIES[2]))
+    first.clear()  # a test's reset: the emulator forgets, the contract log keeps
+    append_log(path, ENTRIES[3:])
     assert 'secret-body' not in (tmp_path / 'contract.jsonl').read_text()
     entries = read_log(path)
     assert len(entries) == 6
-    assert entries[1] == {'method': 'POST', 'path': '/v2/vpcs', 'operation_id': 'vpcs_create', 'status': 201, 'contract_violation': None}
+    assert entries[1] == {'method': 'POST', 'path': '/v2/vpcs', 'operation_id': 'vpcs_create', 'status': 201, 'contract_violation': None,
+                          'fault': None}
+
+
+def test_the_report_counts_the_faults_injected(spec):
+    entries = ENTRIES + [{'method': 'GET', 'path': '/v2/vpcs', 'operation_id': 'vpcs_list', 'status': 429, 'contract_violation': None,
+                          'fault': '429'}]
+    summary = summarize(entries, spec)
+    assert summary['faults'] == {'429': 1}
+    assert 'Faults the fault suites injected (answered or dropped on purpose, each still checked like any answer): 429: 1' in markdown(summary, spec)
+
+
+def test_write_docs_replaces_only_the_contract_section(tmp_path, monkeypatch):
+    doc = tmp_path / 'reliability.md'
+    doc.write_text('# Reliability\n\n<!-- bench:faults -->\nkept\n<!-- /bench:faults -->\n\n<!-- bench:contract -->\nold\n<!-- /bench:contract -->\n')
+    spec_path = tmp_path / 'spec.json'
+    spec_path.write_text(json.dumps(SPEC))
+    log = str(tmp_path / 'contract.jsonl')
+    append_log(log, ENTRIES)
+    monkeypatch.setattr(contract_report, 'RELIABILITY_DOC', str(doc))
+    assert main(['--log', log, '--spec', str(spec_path), '--write-docs']) == 0
+    text = doc.read_text()
+    assert 'kept' in text and 'old' not in text
+    assert '- Requests the test suite sent to the DigitalOcean emulator: 6' in text
+    assert text.count('<!-- bench:contract -->') == 1
 
 
 def test_cli_writes_the_report_and_fails_on_a_violation(tmp_path, capsys):
