@@ -49,6 +49,9 @@ def read_make_test_log(path):
     match = re.search(r'wall:\s*([\d.]+)\s*s', text)
     if match:
         return float(match.group(1)), '`wall:` line of the log'
+    match = re.search(r'^CI finished in (\d+) s\s*$', text, re.M)
+    if match:
+        return float(match.group(1)), '`.ci/run` on a clean clone, apt and pip included'
     parts = [float(value) for value in re.findall(r'\bin ([\d.]+)s\b', text)]
     if parts:
         return sum(parts), 'sum of %d pytest summaries (a lower bound: sanity, lint and build not counted)' % len(parts)
