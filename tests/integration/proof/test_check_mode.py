@@ -145,7 +145,6 @@ def test_provision_in_check_mode_with_changed_inventory_values_writes_nothing(pr
     assert writes == NO_WRITES
 
 
-@pytest.mark.skipif(not os.path.exists(os.path.join(PLAYBOOKS, 'destroy.yml')), reason='playbooks/destroy.yml not there yet')
 def test_destroy_in_check_mode_writes_nothing(provisioned, ansible_env):
     provisioned.clear_requests()
     run = run_playbook(ansible_env, 'destroy.yml', '--check', '-e', 'confirm_destroy=sandbox.fediops.test')
