@@ -14,13 +14,12 @@ inventory values (pool size, CORS origin, web replicas); destroy.yml runs in --c
 from __future__ import annotations
 
 import json
-import os
 import re
 
 import pytest
 import requests
 
-from tests.integration.proof.conftest import NO_WRITES, PLAYBOOKS, run_playbook
+from tests.integration.proof.conftest import NO_WRITES, run_playbook
 
 ZONE = 'example.social'
 CLUSTER = 'proof-pg'
