@@ -9,7 +9,8 @@ run then a converged re-run:
   ``community.digitalocean.digital_ocean_domain_record`` tasks. Targets: wall ratio >= 10x, API calls
   <= pages + changed records.
 - ``database``: a PostgreSQL cluster + PgBouncer pool + trusted sources vs
-  ``community.digitalocean.digital_ocean_database`` (which has no pool or trusted-source module).
+  ``community.digitalocean.digital_ocean_database`` (which has no pool or trusted-source module), and a cloud
+  firewall: ``do_firewall`` vs ``digital_ocean_firewall``.
 
 community.digitalocean (from the ``ansible`` bundle in .venv) is pointed at the emulator with
 ``baseurl: $DIGITALOCEAN_API_URL/v2`` where a module has that option (``digital_ocean_database``).
@@ -34,6 +35,10 @@ from tests.benchmarks import common
 
 RATIO_TARGET = 10.0
 TOKEN = "{{ lookup('ansible.builtin.env', 'DIGITALOCEAN_ACCESS_TOKEN') }}"
+# Empty lists given: community.digitalocean sends null for a missing one, which DigitalOcean's contract refuses.
+ANYWHERE = {'addresses': ['0.0.0.0/0', '::/0'], 'droplet_ids': [], 'load_balancer_uids': []}
+FIREWALL_INBOUND = [{'protocol': 'tcp', 'ports': port, 'sources': ANYWHERE} for port in ('443', '80')]
+FIREWALL_OUTBOUND = [{'protocol': protocol, 'ports': 'all', 'destinations': ANYWHERE} for protocol in ('tcp', 'udp')]
 CD_DEFAULTS = {'oauth_token': TOKEN, 'baseurl': "{{ lookup('ansible.builtin.env', 'DIGITALOCEAN_API_URL') }}/v2"}
 
 
@@ -166,14 +171,21 @@ def database(handle, workdir):
     ]
     theirs_tasks = [{'name': 'Cluster', 'community.digitalocean.digital_ocean_database': dict(
         cluster, name='bench-community-pg', state='present', wait=True, private_network_uuid=vpc['id']), 'no_log': True}]
+    firewall = {'tags': ['k8s:bench'], 'inbound_rules': FIREWALL_INBOUND, 'outbound_rules': FIREWALL_OUTBOUND}
+    ours_firewall = [{'name': 'Cloud firewall', 'fediops.mastodon.do_firewall': dict(firewall, name='bench-ours-fw')}]
+    theirs_firewall = [{'name': 'Cloud firewall', 'community.digitalocean.digital_ocean_firewall': dict(firewall, name='bench-community-fw')}]
     paths = {
         'cluster': (common.write_play(workdir, 'db ours cluster', ours_tasks[:1]),
                     common.write_play(workdir, 'db community cluster', theirs_tasks,
                                       module_defaults={'community.digitalocean.digital_ocean_database': CD_DEFAULTS})),
         'pool': (common.write_play(workdir, 'db ours pool', ours_tasks[1:2]), None),
         'trusted sources': (common.write_play(workdir, 'db ours firewall', ours_tasks[2:]), None),
+        'cloud firewall': (common.write_play(workdir, 'fw ours', ours_firewall),
+                           common.write_play(workdir, 'fw community', theirs_firewall,
+                                             module_defaults={'community.digitalocean.digital_ocean_firewall': CD_DEFAULTS})),
     }
     rows = []
+    not_idempotent = []
     for phase in ('create', 're-run'):
         for resource, (ours, theirs) in paths.items():
             run, entries = measured(ctl, env, ours, 'ours %s %s' % (resource, phase))
@@ -185,13 +197,15 @@ def database(handle, workdir):
                 continue
             their_run, their_entries = measured(ctl, env, theirs, 'community %s %s' % (resource, phase))
             their_writes = sum(1 for entry in their_entries if entry['write'])
+            if phase == 're-run' and their_writes:
+                not_idempotent.append('`%s` (%s)' % (resource, operations([entry for entry in their_entries if entry['write']])))
             rows.append([phase, resource, ours_cell,
                          '%.1f s, changed=%d, %d calls (%d writes): %s' % (
                              their_run.seconds, their_run.recap.get('changed', 0), len(their_entries), their_writes, operations(their_entries)),
                          '%.2fx' % common.ratio(their_run.seconds, run.seconds)])
     ctl.configure(provision_delay=before)
     return '\n'.join([
-        '### PostgreSQL cluster + pool + trusted sources vs community.digitalocean',
+        '### PostgreSQL cluster + pool + trusted sources, and a cloud firewall, vs community.digitalocean',
         '',
         common.stamp(),
         '',
@@ -200,7 +214,10 @@ def database(handle, workdir):
         'One task per playbook, same emulator, provision delay 0 (both modules wait for `online`; with a delay the ratio '
         'would measure the two polling schedules, see the waits section). Each is one task, so the wall time is mostly '
         'ansible-playbook\'s own start-up: the ratio shows no speed-up either way. community.digitalocean has only '
-        '`digital_ocean_database` for clusters: no module for PgBouncer pools or trusted sources (firewall rules).',
+        '`digital_ocean_database` for clusters: no module for PgBouncer pools or trusted sources (firewall rules). The cloud '
+        'firewall is the node firewall of provision.yml (tag `k8s:<cluster>`, HTTP and HTTPS in, all TCP and UDP out; no '
+        'ICMP rule: `digital_ocean_firewall` requires `ports` on every rule) through `do_firewall` and `digital_ocean_firewall`.' + (
+            ' On the converged re-run community.digitalocean still wrote: %s.' % ', '.join(not_idempotent) if not_idempotent else ''),
     ])
 
 
