@@ -12,6 +12,7 @@ import contextlib
 import os
 import platform
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -43,6 +44,8 @@ def sandbox_handle():
         if handle is not None:
             yield handle
             return
+    # A benchmark stopped with SIGTERM (kill, a CI timeout) still stops the stand-ins it started.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     with tempfile.TemporaryDirectory(prefix='fediops-bench-') as private_dir:
         sandbox = Sandbox(private_dir)
         try:
