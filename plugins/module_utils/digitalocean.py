@@ -674,8 +674,8 @@ def region_error(region, regions):
     if region in available:
         return None
     if region in [r.get('slug') for r in regions]:
-        return 'region %r is not available for new resources; available regions: %s' % (region, ', '.join(available))
-    return 'region %r is not a DigitalOcean region; valid region slugs: %s' % (region, ', '.join(available))
+        return 'region %r is not available for new resources; allowed: %s' % (region, ', '.join(available))
+    return 'region %r is not a DigitalOcean region; allowed: %s' % (region, ', '.join(available))
 
 
 def find_vpc(vpcs, value):

@@ -60,6 +60,7 @@ options:
       - The DigitalOcean certificate for O(custom_domain), by name or id. It must cover the domain (exactly or
         through a wildcard) and be issued (state V(verified)).
       - Given without O(custom_domain), it replaces the certificate of the endpoint's current custom domain.
+      - The id of the certificate the endpoint already uses for the same domain is not read again (no request).
     type: str
   purge_cache:
     description:
@@ -241,6 +242,8 @@ def resolve_certificate(module, current):
     domain = params['custom_domain'] or (current or {}).get('custom_domain')
     if not domain:
         module.fail_json(msg='Nothing was changed: certificate is given but the endpoint has no custom domain; set custom_domain too')
+    if current and params['certificate'] == current.get('certificate_id') and domain.lower().rstrip('.') == current.get('custom_domain'):
+        return current['certificate_id']  # in use for this very domain: nothing to check, nothing changes
     certificate = certs.find_certificate(module, params['certificate'])
     if not certs.covers(certificate.get('dns_names'), domain):
         module.fail_json(msg='Nothing was changed: certificate %s covers %s, not custom_domain %s' % (

@@ -69,6 +69,7 @@ options:
   vpc:
     description:
       - VPC of the cluster, by id or by name (looked up in the account's VPCs). Must be in the cluster's region.
+      - The id of an existing cluster's own VPC is not looked up (no request); a name always is.
       - When omitted on creation, DigitalOcean uses the region's default VPC. Cannot change once the cluster exists.
     type: str
     aliases: [private_network_uuid]
@@ -271,11 +272,17 @@ def fail_on(module, errors, prefix=''):
         module.fail_json(msg=prefix + '; '.join(errors) + '. Nothing was changed.')
 
 
-def resolve_vpc_option(module):
-    """The VPC named by the ``vpc`` option (by id or name), or None."""
-    if not module.params['vpc']:
+def resolve_vpc_option(module, current=None):
+    """The VPC named by the ``vpc`` option (by id or name), or None.
+
+    The id of the existing cluster's own VPC needs no lookup: it is that VPC, in the cluster's region.
+    """
+    wanted = module.params['vpc']
+    if not wanted:
         return None
-    return module.resolve_vpc(module.params['vpc'])
+    if current and wanted == current.get('private_network_uuid'):
+        return {'id': wanted, 'region': current.get('region')}
+    return module.resolve_vpc(wanted)
 
 
 def check_vpc_region(module, vpc, region, exists):
@@ -446,7 +453,7 @@ def main():
         fail_on(module, option_errors(options, params['engine'], region=params['region'],
                                       version=None if params['version'] is None else str(params['version']),
                                       num_nodes=params['num_nodes'] or 1, size=params['size']))
-    vpc = resolve_vpc_option(module)
+    vpc = resolve_vpc_option(module, current)
     desired = desired_cluster(params, vpc['id'] if vpc else None)
     if current is None:
         changed, cluster, before, after = create(module, desired, vpc, clusters, options)

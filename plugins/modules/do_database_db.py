@@ -19,8 +19,15 @@ options:
   cluster:
     description:
       - Name of the database cluster.
+      - One of O(cluster) and O(cluster_id) is required.
     type: str
-    required: true
+  cluster_id:
+    description:
+      - Id of the database cluster, instead of its name (for example the C(cluster.id) returned by
+        M(fediops.mastodon.do_database_cluster)). Saves the lookup of the cluster by name.
+      - The cluster itself is read only before a database is created (to check that its engine has databases).
+    type: str
+    version_added: 0.1.0
   name:
     description:
       - Name of the database, unique in the cluster, at most 63 characters.
@@ -46,6 +53,11 @@ EXAMPLES = r'''
     cluster: mastodon-pg
     name: mastodon_production
 
+- name: The same, with the cluster's id from an earlier task (no lookup by name)
+  fediops.mastodon.do_database_db:
+    cluster_id: "{{ pg.cluster.id }}"
+    name: mastodon_production
+
 - name: Drop a database (its data is lost)
   fediops.mastodon.do_database_db:
     cluster: mastodon-pg
@@ -67,27 +79,27 @@ db:
 '''
 
 from ansible_collections.fediops.mastodon.plugins.module_utils.database_resources import (
-    DB_ENGINES, DB_NAME, cluster_argument_spec, find_named, name_error, resolve_cluster)
+    CLUSTER_REF_CONSTRAINTS, DB_ENGINES, DB_NAME, ClusterRef, cluster_ref_argument_spec, find_named, name_error)
 from ansible_collections.fediops.mastodon.plugins.module_utils.digitalocean import DigitalOceanModule
 from ansible_collections.fediops.mastodon.plugins.module_utils.diff import build_diff
 
 
 def main():
-    argument_spec = cluster_argument_spec()
+    argument_spec = cluster_ref_argument_spec()
     argument_spec.update(
         name=dict(type='str', required=True),
         state=dict(type='str', default='present', choices=['present', 'absent']),
     )
-    module = DigitalOceanModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = DigitalOceanModule(argument_spec=argument_spec, supports_check_mode=True, **CLUSTER_REF_CONSTRAINTS)
     name = module.params['name']
     message = name_error('name', name, 1, 63, DB_NAME)
     if message:
         module.fail_json(msg=message)
 
-    cluster = resolve_cluster(module, DB_ENGINES, 'Databases')
+    cluster = ClusterRef(module, DB_ENGINES, 'Databases')
 
     def find():
-        dbs = module.call('list databases of %s' % cluster['name'], module.client.databases.list, cluster['id']).get('dbs') or []
+        dbs = cluster.call('list databases of %s' % cluster.name, module.client.databases.list, cluster.id).get('dbs') or []
         return find_named(module, dbs, name, 'databases')
 
     current = find()
@@ -97,12 +109,13 @@ def main():
         if current:
             changed = True
             if not module.check_mode:
-                module.delete('delete database %s' % name, module.client.databases.delete, cluster['id'], name)
+                module.delete('delete database %s' % name, module.client.databases.delete, cluster.id, name)
     elif not current:
         changed = True
         db = {'name': name}
+        cluster.details()  # by id: its engine is checked before the create
         if not module.check_mode:
-            db = module.create_with_lookup('create database %s' % name, module.client.databases.add, cluster['id'], {'name': name},
+            db = module.create_with_lookup('create database %s' % name, module.client.databases.add, cluster.id, {'name': name},
                                            lookup=find, key='db')
         after = db
     module.exit_json(changed=changed, db=db, diff=build_diff(current, after, ('name',)))

@@ -20,8 +20,14 @@ options:
   cluster:
     description:
       - Name of the database cluster.
+      - One of O(cluster) and O(cluster_id) is required.
     type: str
-    required: true
+  cluster_id:
+    description:
+      - Id of the database cluster, instead of its name (for example the C(cluster.id) returned by
+        M(fediops.mastodon.do_database_cluster)). Saves the lookup of the cluster by name.
+    type: str
+    version_added: 0.1.0
   rules:
     description:
       - The complete set of trusted sources. Duplicates are ignored.
@@ -67,6 +73,13 @@ EXAMPLES = r'''
       - type: ip_addr
         value: 203.0.113.0/24
 
+- name: Both clusters by id, from earlier tasks (no lookup by name; one read of the trusted sources)
+  fediops.mastodon.do_database_firewall:
+    cluster_id: "{{ pg.cluster.id }}"
+    rules:
+      - type: k8s
+        value: "{{ doks.cluster.id }}"
+
 - name: Open the cluster to every address (explicitly)
   fediops.mastodon.do_database_firewall:
     cluster: mastodon-pg
@@ -97,7 +110,8 @@ rules_removed:
 import ipaddress
 import re
 
-from ansible_collections.fediops.mastodon.plugins.module_utils.database_resources import UUID_PATTERN, cluster_argument_spec, resolve_cluster
+from ansible_collections.fediops.mastodon.plugins.module_utils.database_resources import (
+    CLUSTER_REF_CONSTRAINTS, UUID_PATTERN, ClusterRef, cluster_ref_argument_spec)
 from ansible_collections.fediops.mastodon.plugins.module_utils.digitalocean import DigitalOceanModule
 
 MAX_RULES = 100
@@ -190,7 +204,7 @@ def resolve_k8s_names(rules, clusters):
 
 
 def main():
-    argument_spec = cluster_argument_spec()
+    argument_spec = cluster_ref_argument_spec()
     argument_spec.update(
         rules=dict(type='list', elements='dict', default=[], options=dict(
             type=dict(type='str', required=True, choices=['k8s', 'droplet', 'tag', 'ip_addr', 'app']),
@@ -198,7 +212,7 @@ def main():
         )),
         allow_all=dict(type='bool', default=False),
     )
-    module = DigitalOceanModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = DigitalOceanModule(argument_spec=argument_spec, supports_check_mode=True, **CLUSTER_REF_CONSTRAINTS)
     params = module.params
     desired = unique_rules(params['rules'])
     if params['allow_all'] and desired:
@@ -210,7 +224,7 @@ def main():
     if errors:
         module.fail_json(msg=' '.join(errors))
 
-    cluster = resolve_cluster(module)
+    cluster = ClusterRef(module)
     if any(rule['type'] == 'k8s' and not UUID_PATTERN.match(rule['value']) for rule in desired):
         k8s_clusters = module.paginate('list Kubernetes clusters', module.client.kubernetes.list_clusters, 'kubernetes_clusters')
         desired, errors = resolve_k8s_names(desired, k8s_clusters)
@@ -219,8 +233,8 @@ def main():
         desired = unique_rules(desired)
 
     def read_rules():
-        return module.call('list trusted sources of %s' % cluster['name'], module.client.databases.list_firewall_rules,
-                           cluster['id']).get('rules') or []
+        return cluster.call('list trusted sources of %s' % cluster.name, module.client.databases.list_firewall_rules,
+                            cluster.id).get('rules') or []
 
     current = read_rules()
     added, removed = rule_changes(desired, current)
@@ -230,8 +244,8 @@ def main():
         if module.check_mode:
             rules = desired
         else:
-            module.call('replace trusted sources of %s' % cluster['name'], module.client.databases.update_firewall_rules,
-                        cluster['id'], {'rules': desired})
+            module.call('replace trusted sources of %s' % cluster.name, module.client.databases.update_firewall_rules,
+                        cluster.id, {'rules': desired})
             rules = read_rules()
     module.exit_json(changed=changed, rules=rules, rules_added=added, rules_removed=removed,
                      diff={'before': diff_view(current), 'after': diff_view(desired if changed else current)})

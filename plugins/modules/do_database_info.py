@@ -8,7 +8,7 @@ module: do_database_info
 short_description: Read DigitalOcean managed database clusters with their pools, trusted sources, users and backups
 version_added: 0.1.0
 description:
-  - Lists the account's managed database clusters (all, one by name, or those with a tag), each with what
+  - Lists the account's managed database clusters (all, one or several by name, or those with a tag), each with what
     O(gather) asks for - connection pools, trusted sources (firewall rules), users, databases, the CA
     certificate and the available backups.
   - Read-only; never changes anything.
@@ -20,8 +20,15 @@ options:
   name:
     description:
       - Only the cluster with this name. No match returns an empty RV(clusters) list.
-      - Mutually exclusive with O(tag).
+      - Mutually exclusive with O(names) and O(tag).
     type: str
+  names:
+    description:
+      - Only the clusters with these names, read with one list request. Names that match no cluster are left out.
+      - Mutually exclusive with O(name) and O(tag).
+    type: list
+    elements: str
+    version_added: 0.1.0
   tag:
     description:
       - Only the clusters with this tag.
@@ -41,6 +48,15 @@ options:
     elements: str
     choices: [pools, firewall, users, dbs, ca, backups]
     default: [pools, firewall, users, dbs, ca, backups]
+  gather_by_engine:
+    description:
+      - What to read for the clusters of an engine instead of O(gather), as a mapping of engine slug (V(pg),
+        V(valkey), V(opensearch), ...) to a list of the items O(gather) takes. Clusters of the engines not
+        listed get O(gather).
+      - "For example V({pg: [pools, ca]}) with O(gather=[]) reads the pools and the CA certificate of the
+        PostgreSQL clusters and nothing more of the others."
+    type: dict
+    version_added: 0.1.0
   include_secrets:
     description:
       - Return the passwords too (users' passwords, C(password) of connection details and the passwords inside
@@ -75,6 +91,17 @@ EXAMPLES = r'''
     dest: /etc/mastodon/do-ca.crt
     mode: "0644"
 
+- name: The instance's PostgreSQL, Valkey and OpenSearch clusters in one listing, the PostgreSQL pools and CA certificate
+
+  fediops.mastodon.do_database_info:
+    names: [mastodon-pg, mastodon-valkey, mastodon-search]
+    gather: []
+    gather_by_engine:
+      pg: [pools, ca]
+    include_secrets: true
+  register: instance_databases
+  no_log: true
+
 - name: Only the clusters tagged mastodon, just their trusted sources
   fediops.mastodon.do_database_info:
     tag: mastodon
@@ -92,7 +119,8 @@ EXAMPLES = r'''
 RETURN = r'''
 clusters:
   description:
-    - The matching clusters as DigitalOcean returns them, sorted by name, each with the items of O(gather).
+    - The matching clusters as DigitalOcean returns them, sorted by name, each with the items of O(gather) (or of
+      O(gather_by_engine) for its engine).
     - Without O(include_secrets), no C(password) or C(access_key) key and no password inside a URI.
   returned: always
   type: list
@@ -215,22 +243,45 @@ def gather(module, cluster, items):
     return result
 
 
+def gather_by_engine_errors(by_engine):
+    """Messages for every entry of ``gather_by_engine`` that is not a list of gather items."""
+    errors = []
+    for engine, items in sorted(by_engine.items()):
+        if not isinstance(items, list):
+            errors.append('gather_by_engine.%s must be a list of items, got %r; allowed items: %s' % (engine, items, ', '.join(GATHER_ITEMS)))
+            continue
+        bad = [item for item in items if item not in GATHER_ITEMS]
+        if bad:
+            errors.append('gather_by_engine.%s: %s %s not a gather item; allowed: %s' % (
+                engine, ', '.join(repr(item) for item in bad), 'is' if len(bad) == 1 else 'are', ', '.join(GATHER_ITEMS)))
+    return errors
+
+
 def main():
     argument_spec = dict(
         name=dict(type='str'),
+        names=dict(type='list', elements='str'),
         tag=dict(type='str', aliases=['tag_name']),
         gather=dict(type='list', elements='str', choices=list(GATHER_ITEMS), default=list(GATHER_ITEMS)),
+        gather_by_engine=dict(type='dict'),
         include_secrets=dict(type='bool', default=False),
     )
-    module = DigitalOceanModule(argument_spec=argument_spec, supports_check_mode=True, mutually_exclusive=[('name', 'tag')])
+    module = DigitalOceanModule(argument_spec=argument_spec, supports_check_mode=True, mutually_exclusive=[('name', 'names', 'tag')])
     params = module.params
     if params['include_secrets'] and not module.no_log:
         module.fail_json(msg='include_secrets=true returns passwords: set no_log: true on the task, so that they never reach '
                              'Ansible\'s output. Nothing was read.')
+    by_engine = params['gather_by_engine'] or {}
+    errors = gather_by_engine_errors(by_engine)
+    if errors:
+        module.fail_json(msg='; '.join(errors) + '. Nothing was read.')
     clusters = list_clusters(module, tag_name=params['tag'])
     if params['name'] is not None:
         clusters = [cluster for cluster in clusters if cluster.get('name') == params['name']]
-    clusters = [gather(module, cluster, set(params['gather'])) for cluster in sorted(clusters, key=lambda c: c.get('name') or '')]
+    if params['names'] is not None:
+        clusters = [cluster for cluster in clusters if cluster.get('name') in params['names']]
+    clusters = [gather(module, cluster, set(by_engine.get(cluster.get('engine'), params['gather'])))
+                for cluster in sorted(clusters, key=lambda c: c.get('name') or '')]
     if not params['include_secrets']:
         clusters = strip_secrets(clusters)
     module.exit_json(changed=False, clusters=clusters)

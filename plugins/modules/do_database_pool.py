@@ -22,8 +22,16 @@ options:
   cluster:
     description:
       - Name of the database cluster (a PostgreSQL cluster).
+      - One of O(cluster) and O(cluster_id) is required.
     type: str
-    required: true
+  cluster_id:
+    description:
+      - Id of the database cluster, instead of its name (for example the C(cluster.id) returned by
+        M(fediops.mastodon.do_database_cluster)). Saves the lookup of the cluster by name.
+      - The cluster itself is read only before a pool is created or changed (its engine and its size, for the
+        connection budget); an unchanged pool is then not checked against the budget and RV(budget) is not returned.
+    type: str
+    version_added: 0.1.0
   name:
     description:
       - Name of the pool, unique in the cluster, 3 to 60 characters. Clients connect to it as the database name.
@@ -134,7 +142,7 @@ pool:
 budget:
   description:
     - The cluster's backend connection budget after the change, when O(state=present).
-  returned: when state is present and the cluster's size names its RAM
+  returned: when state is present and the cluster's size names its RAM (with O(cluster_id), only when the pool is created or changed)
   type: dict
   contains:
     terms:
@@ -164,7 +172,7 @@ budget:
 from ansible_collections.fediops.mastodon.plugins.module_utils.connection_budget import pool_budget, pools_after
 from ansible_collections.fediops.mastodon.plugins.module_utils.database import protect_secrets
 from ansible_collections.fediops.mastodon.plugins.module_utils.database_resources import (
-    POOL_ENGINES, cluster_argument_spec, find_named, name_error, resolve_cluster)
+    CLUSTER_REF_CONSTRAINTS, POOL_ENGINES, ClusterRef, cluster_ref_argument_spec, find_named, name_error)
 from ansible_collections.fediops.mastodon.plugins.module_utils.digitalocean import DigitalOceanModule
 from ansible_collections.fediops.mastodon.plugins.module_utils.diff import build_diff, changed_fields
 
@@ -197,11 +205,11 @@ def budget_for(cluster, pools, name, size, reserved):
 
 
 def list_pools(module, cluster):
-    return module.call('list connection pools of %s' % cluster['name'], module.client.databases.list_connection_pools,
-                       cluster['id']).get('pools') or []
+    return cluster.call('list connection pools of %s' % cluster.name, module.client.databases.list_connection_pools,
+                        cluster.id).get('pools') or []
 
 
-def ensure_present(module, cluster, pools, current):
+def ensure_present(module, ref, pools, current):
     params = module.params
     if not current:
         missing = [key for key in ('db', 'size') if params.get(key) is None]
@@ -210,6 +218,9 @@ def ensure_present(module, cluster, pools, current):
             module.fail_json(msg='%s %s required to create pool %r' % (' and '.join(missing), verb, params['name']))
     changes = changed_fields(params, current, keys=('db', 'user', 'size', 'mode'))
     pool = desired_pool(params, current)
+    if current and not changes and ref.by_id:
+        return False, current, None  # by id, an unchanged pool needs nothing of the cluster: it is not read
+    cluster = ref.details()
     budget = budget_for(cluster, pools, params['name'], pool['size'], params['reserved_connections'])
     if current and not changes:
         if budget and not budget['fits']:
@@ -231,7 +242,7 @@ def ensure_present(module, cluster, pools, current):
         return True, (found or {}).get('pool') or dict(current, **pool), budget
     created = module.create_with_lookup(
         'create pool %s' % params['name'], module.client.databases.add_connection_pool, cluster['id'], pool,
-        lookup=lambda: find_named(module, list_pools(module, cluster), params['name'], 'connection pools'), key='pool')
+        lookup=lambda: find_named(module, list_pools(module, ref), params['name'], 'connection pools'), key='pool')
     return True, created, budget
 
 
@@ -239,12 +250,12 @@ def ensure_absent(module, cluster, current):
     if not current:
         return False, {}
     if not module.check_mode:
-        module.delete('delete pool %s' % current['name'], module.client.databases.delete_connection_pool, cluster['id'], current['name'])
+        module.delete('delete pool %s' % current['name'], module.client.databases.delete_connection_pool, cluster.id, current['name'])
     return True, current
 
 
 def main():
-    argument_spec = cluster_argument_spec()
+    argument_spec = cluster_ref_argument_spec()
     argument_spec.update(
         name=dict(type='str', required=True),
         state=dict(type='str', default='present', choices=['present', 'absent']),
@@ -254,12 +265,12 @@ def main():
         mode=dict(type='str', default='transaction', choices=['session', 'transaction', 'statement']),
         reserved_connections=dict(type='int', default=5),
     )
-    module = DigitalOceanModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = DigitalOceanModule(argument_spec=argument_spec, supports_check_mode=True, **CLUSTER_REF_CONSTRAINTS)
     errors = validate_params(module.params)
     if errors:
         module.fail_json(msg=' '.join(errors))
 
-    cluster = resolve_cluster(module, POOL_ENGINES, 'Connection pools')
+    cluster = ClusterRef(module, POOL_ENGINES, 'Connection pools')
     pools = list_pools(module, cluster)
     protect_secrets(module, pools)
     current = find_named(module, pools, module.params['name'], 'connection pools')

@@ -20,8 +20,15 @@ options:
   cluster:
     description:
       - Name of the database cluster.
+      - One of O(cluster) and O(cluster_id) is required.
     type: str
-    required: true
+  cluster_id:
+    description:
+      - Id of the database cluster, instead of its name (for example the C(cluster.id) returned by
+        M(fediops.mastodon.do_database_cluster)). Saves the lookup of the cluster by name.
+      - The cluster itself is read only when its engine matters - before a user is created, or with O(pg_allow_replication).
+    type: str
+    version_added: 0.1.0
   name:
     description:
       - Name of the user, unique in the cluster.
@@ -106,7 +113,7 @@ password_changed:
 
 from ansible_collections.fediops.mastodon.plugins.module_utils.database import protect_secrets, strip_secrets
 from ansible_collections.fediops.mastodon.plugins.module_utils.database_resources import (
-    USER_ENGINES, USER_NAME, cluster_argument_spec, find_named, name_error, resolve_cluster)
+    CLUSTER_REF_CONSTRAINTS, USER_ENGINES, USER_NAME, ClusterRef, cluster_ref_argument_spec, find_named, name_error)
 from ansible_collections.fediops.mastodon.plugins.module_utils.digitalocean import DigitalOceanModule
 
 ADMIN_USER = 'doadmin'
@@ -146,14 +153,14 @@ def plan(params, current, engine):
 
 
 def main():
-    argument_spec = cluster_argument_spec()
+    argument_spec = cluster_ref_argument_spec()
     argument_spec.update(
         name=dict(type='str', required=True),
         state=dict(type='str', default='present', choices=['present', 'absent']),
         reset_password=dict(type='bool', default=False, no_log=False),
         pg_allow_replication=dict(type='bool'),
     )
-    module = DigitalOceanModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = DigitalOceanModule(argument_spec=argument_spec, supports_check_mode=True, **CLUSTER_REF_CONSTRAINTS)
     params = module.params
     message = name_error('name', params['name'], 1, 63, USER_NAME)
     if params['state'] == 'absent' and params['name'] == ADMIN_USER:
@@ -161,15 +168,17 @@ def main():
     if message:
         module.fail_json(msg=message)
 
-    cluster = resolve_cluster(module, USER_ENGINES, 'Database users')
+    cluster = ClusterRef(module, USER_ENGINES, 'Database users')
 
     def list_users():
-        users = module.call('list users of %s' % cluster['name'], module.client.databases.list_users, cluster['id']).get('users') or []
+        users = cluster.call('list users of %s' % cluster.name, module.client.databases.list_users, cluster.id).get('users') or []
         protect_secrets(module, users)
         return users
 
     current = find_named(module, list_users(), params['name'], 'database users')
-    actions, message = plan(params, current, cluster.get('engine'))
+    if params['pg_allow_replication'] is not None or (params['state'] == 'present' and not current):
+        cluster.details()  # by id: the engine matters here, it is read and checked before any write
+    actions, message = plan(params, current, (cluster.cluster or {}).get('engine'))
     if message:
         module.fail_json(msg=message)
 
@@ -182,18 +191,18 @@ def main():
             user = dict(current, settings=dict(current.get('settings') or {}, **settings))
     elif 'create' in actions:
         body = dict({'name': params['name']}, **({'settings': settings} if settings else {}))
-        user = module.create_with_lookup('create user %s' % params['name'], module.client.databases.add_user, cluster['id'], body,
+        user = module.create_with_lookup('create user %s' % params['name'], module.client.databases.add_user, cluster.id, body,
                                          lookup=lambda: find_named(module, list_users(), params['name'], 'database users'), key='user')
     elif 'delete' in actions:
-        module.delete('delete user %s' % params['name'], module.client.databases.delete_user, cluster['id'], params['name'])
+        module.delete('delete user %s' % params['name'], module.client.databases.delete_user, cluster.id, params['name'])
     else:
         if 'update_settings' in actions:
-            user = module.call('update user %s' % params['name'], module.client.databases.update_user, cluster['id'], params['name'],
+            user = module.call('update user %s' % params['name'], module.client.databases.update_user, cluster.id, params['name'],
                                {'settings': dict(current.get('settings') or {}, **settings)}).get('user') or current
             user = dict(current, **user)
         if 'reset_password' in actions:
             user = dict(user, **(module.call('reset the password of user %s' % params['name'], module.client.databases.reset_auth,
-                                             cluster['id'], params['name'], {}).get('user') or {}))
+                                             cluster.id, params['name'], {}).get('user') or {}))
     protect_secrets(module, user)
     password_changed = bool(set(actions) & set(['create', 'reset_password']))
     if not password_changed or module.check_mode or 'delete' in actions:

@@ -185,11 +185,11 @@ REGIONS = [{'slug': 'tor1', 'available': True}, {'slug': 'nyc3', 'available': Tr
 
 def test_region_error_lists_the_valid_slugs():
     assert region_error('tor1', REGIONS) is None
-    assert region_error('mars1', REGIONS) == "region 'mars1' is not a DigitalOcean region; valid region slugs: nyc3, tor1"
+    assert region_error('mars1', REGIONS) == "region 'mars1' is not a DigitalOcean region; allowed: nyc3, tor1"
 
 
 def test_region_error_explains_an_unavailable_region():
-    assert region_error('sfo1', REGIONS) == "region 'sfo1' is not available for new resources; available regions: nyc3, tor1"
+    assert region_error('sfo1', REGIONS) == "region 'sfo1' is not available for new resources; allowed: nyc3, tor1"
 
 
 # ---------------------------------------------------------------------------------------------

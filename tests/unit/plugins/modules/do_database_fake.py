@@ -17,6 +17,8 @@ from ansible_collections.fediops.mastodon.plugins.module_utils import digitaloce
 TOKEN = 'dop_v1_unit_test_token'
 WRITES = ('POST', 'PUT', 'PATCH', 'DELETE')
 NOT_FOUND = {'id': 'not_found', 'message': 'The resource you requested could not be found.'}
+USER_ENGINES = ('pg', 'mysql', 'opensearch', 'kafka', 'mongodb')
+DB_ENGINES = ('pg', 'mysql', 'mongodb')
 
 
 class FakeCloud:
@@ -102,13 +104,29 @@ class _Databases:
     def _path(self, cluster_id, tail=''):
         return '/v2/databases/%s%s' % (cluster_id, tail)
 
+    def _refusal(self, cluster_id, engines=None):
+        """DigitalOcean's answer to a request on a cluster id that does not exist (404) or whose engine has no such
+        resource (422); None when the request is fine."""
+        cluster = next((c for c in self.cloud.clusters if c['id'] == cluster_id), None)
+        if cluster is None:
+            return 404, NOT_FOUND
+        if engines and cluster['engine'] not in engines:
+            return 422, {'id': 'unprocessable_entity', 'message': 'operation is not supported for this cluster type'}
+        return None
+
     def list_clusters(self, **kwargs):
         return self.cloud.run('list_clusters', 'GET', '/v2/databases', None, kwargs, lambda: (200, {'databases': _copy(self.cloud.clusters)}))
+
+    def get_cluster(self, cluster_id, **kwargs):
+        def action():
+            cluster = next((c for c in self.cloud.clusters if c['id'] == cluster_id), None)
+            return (200, {'database': _copy(cluster)}) if cluster else (404, NOT_FOUND)
+        return self.cloud.run('get_cluster', 'GET', self._path(cluster_id), None, kwargs, action)
 
     # pools
     def list_connection_pools(self, cluster_id, **kwargs):
         return self.cloud.run('list_pools', 'GET', self._path(cluster_id, '/pools'), None, kwargs,
-                              lambda: (200, {'pools': _copy(self.cloud.pools[cluster_id])}))
+                              lambda: self._refusal(cluster_id, ('pg',)) or (200, {'pools': _copy(self.cloud.pools[cluster_id])}))
 
     def get_connection_pool(self, cluster_id, name, **kwargs):
         def action():
@@ -146,7 +164,7 @@ class _Databases:
     # trusted sources
     def list_firewall_rules(self, cluster_id, **kwargs):
         return self.cloud.run('list_rules', 'GET', self._path(cluster_id, '/firewall'), None, kwargs,
-                              lambda: (200, {'rules': _copy(self.cloud.rules[cluster_id])}))
+                              lambda: self._refusal(cluster_id) or (200, {'rules': _copy(self.cloud.rules[cluster_id])}))
 
     def update_firewall_rules(self, cluster_id, body, **kwargs):
         def action():
@@ -160,7 +178,7 @@ class _Databases:
     # users
     def list_users(self, cluster_id, **kwargs):
         return self.cloud.run('list_users', 'GET', self._path(cluster_id, '/users'), None, kwargs,
-                              lambda: (200, {'users': _copy(self.cloud.users[cluster_id])}))
+                              lambda: self._refusal(cluster_id, USER_ENGINES) or (200, {'users': _copy(self.cloud.users[cluster_id])}))
 
     def add_user(self, cluster_id, body, **kwargs):
         def action():
@@ -201,7 +219,7 @@ class _Databases:
     # databases
     def list(self, cluster_id, **kwargs):
         return self.cloud.run('list_dbs', 'GET', self._path(cluster_id, '/dbs'), None, kwargs,
-                              lambda: (200, {'dbs': _copy(self.cloud.dbs[cluster_id])}))
+                              lambda: self._refusal(cluster_id, DB_ENGINES) or (200, {'dbs': _copy(self.cloud.dbs[cluster_id])}))
 
     def add(self, cluster_id, body, **kwargs):
         def action():

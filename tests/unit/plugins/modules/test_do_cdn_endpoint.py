@@ -76,3 +76,31 @@ def test_plan_update_sends_only_what_differs(ttl, domain, certificate_id, body):
 
 def test_removing_an_absent_custom_domain_is_no_change():
     assert cdn.plan_update({'ttl': 3600}, None, '', None) == {}
+
+
+class _Module:
+    def __init__(self, **overrides):
+        self.params = params(**overrides)
+
+    def fail_json(self, **kwargs):
+        raise AssertionError(kwargs)
+
+
+@pytest.mark.parametrize('domain', [None, 'cdn.example.com', 'CDN.example.com.'])
+def test_the_certificate_the_endpoint_uses_for_the_domain_is_not_read_again(monkeypatch, domain):
+    def unexpected(*args, **kwargs):
+        raise AssertionError('the certificate was read')
+    monkeypatch.setattr(cdn.certs, 'find_certificate', unexpected)
+    assert cdn.resolve_certificate(_Module(custom_domain=domain, certificate=CERT), CURRENT) == CERT
+
+
+@pytest.mark.parametrize('params', [
+    {'custom_domain': 'static.example.com', 'certificate': CERT},  # another domain: the certificate must cover it
+    {'custom_domain': 'cdn.example.com', 'certificate': OTHER},    # another certificate
+    {'custom_domain': 'cdn.example.com', 'certificate': 'mastodon-cdn'},  # a name: only a read tells its id
+])
+def test_another_certificate_or_domain_is_read_and_checked(monkeypatch, params):
+    read = []
+    monkeypatch.setattr(cdn.certs, 'find_certificate', lambda module, ref: read.append(ref) or {
+        'id': OTHER, 'name': 'c', 'dns_names': [params['custom_domain']], 'state': 'verified'})
+    assert cdn.resolve_certificate(_Module(**params), CURRENT) == OTHER and read == [params['certificate']]

@@ -521,3 +521,22 @@ def test_failure_messages_never_hold_a_password(run, fake):
     for args in (dict(version='15'), dict(region='nyc3'), dict(num_nodes=2)):
         result = run(name='pg', **args)
         assert result['failed'] and cluster['connection']['password'] not in repr(result)
+
+
+def test_rerun_with_the_clusters_own_vpc_id_looks_up_no_vpc(run, fake):
+    fake.add('pg')
+    result = run(name='pg', vpc=VPC_ID)
+    assert result['changed'] is False
+    assert [p for m, p, b in fake.log] == ['/v2/databases']
+
+
+def test_rerun_with_the_vpc_name_still_looks_it_up(run, fake):
+    fake.add('pg')
+    assert run(name='pg', vpc='mastodon')['changed'] is False
+    assert [p for m, p, b in fake.log] == ['/v2/databases', '/v2/vpcs']
+
+
+def test_another_vpc_id_is_looked_up_and_refused_in_place(run, fake):
+    fake.add('pg')
+    result = run(name='pg', vpc='7c4981aa-9653-4bd1-bef5-d6bff52042e4')
+    assert result['failed'] and 'VPC (private_network_uuid) cannot change' in result['msg'] and fake.writes == []

@@ -91,3 +91,49 @@ def test_name_with_characters_digitalocean_refuses_fails_before_any_call(cloud, 
 def test_names_digitalocean_accepts_pass_the_check(cloud, cluster):
     for good in ('mastodon_production', 'db-2', '_private'):
         assert run(name=good)['changed'] is True
+
+
+# ---------------------------------------------------------------------------------------------
+# cluster_id: the cluster by id, no lookup by name
+# ---------------------------------------------------------------------------------------------
+
+def run_by_id(cluster_id, check_mode=False, **args):
+    return run_module(do_database_db.main, dict(args, cluster_id=cluster_id), check_mode=check_mode)
+
+
+def test_by_id_rerun_reads_only_the_databases(cloud, cluster):
+    run(name='mastodon_production')
+    cloud.log.clear()
+    result = run_by_id(cluster['id'], name='mastodon_production')
+    assert result['changed'] is False and result['db'] == {'name': 'mastodon_production'}
+    assert cloud.log == [('GET', '/v2/databases/%s/dbs' % cluster['id'], None)]
+
+
+def test_by_id_create_reads_the_cluster_then_posts_once(cloud, cluster):
+    result = run_by_id(cluster['id'], name='mastodon_production')
+    assert result['changed'] is True and names(cloud, cluster) == ['defaultdb', 'mastodon_production']
+    assert [(m, p) for m, p, b in cloud.log] == [('GET', '/v2/databases/%s/dbs' % cluster['id']), ('GET', '/v2/databases/%s' % cluster['id']),
+                                                 ('POST', '/v2/databases/%s/dbs' % cluster['id'])]
+
+
+def test_by_id_of_a_valkey_cluster_fails_naming_the_engine_before_any_write(cloud):
+    cache = cloud.add_cluster('cache', engine='valkey')
+    result = run_by_id(cache['id'], name='x')
+    assert result['failed'] and 'Databases exist only on' in result['msg'] and "'cache'" in result['msg'] and cloud.writes == []
+
+
+def test_by_id_unknown_fails_naming_the_id(cloud, cluster):
+    result = run_by_id('00000000-0000-4000-8000-000000000000', name='x')
+    assert result['failed'] and "cluster_id '00000000-0000-4000-8000-000000000000'" in result['msg'] and cloud.writes == []
+
+
+def test_by_id_unknown_in_check_mode_predicts_the_creation_with_a_warning(cloud):
+    result = run_by_id('00000000-0000-4000-8000-000000000000', check_mode=True, name='x')
+    assert result['changed'] is True and 'failed' not in result and cloud.writes == []
+
+
+def test_cluster_and_cluster_id_are_mutually_exclusive_and_one_is_required(cloud, cluster):
+    both = run_module(do_database_db.main, dict(cluster='pg', cluster_id=cluster['id'], name='x'))
+    neither = run_module(do_database_db.main, dict(name='x'))
+    assert 'mutually exclusive' in both['msg'] and 'one of the following is required: cluster, cluster_id' in neither['msg']
+    assert cloud.log == []

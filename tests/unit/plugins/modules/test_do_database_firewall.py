@@ -179,3 +179,29 @@ def test_server_error_on_the_put_is_retried(cloud, cluster):
     cloud.inject('update_rules', cloud.error(503, 'service_unavailable', 'try again'))
     result = run(rules=RULES + [{'type': 'app', 'value': APP_ID}])
     assert result['changed'] is True and [m for m, p, b in cloud.writes] == ['PUT', 'PUT'] and len(cloud.rules[cluster['id']]) == 3
+
+
+# ---------------------------------------------------------------------------------------------
+# cluster_id and a Kubernetes cluster id: one read, of the trusted sources
+# ---------------------------------------------------------------------------------------------
+
+def run_by_id(cluster_id, check_mode=False, **args):
+    return run_module(firewall.main, dict(args, cluster_id=cluster_id), check_mode=check_mode)
+
+
+def test_by_ids_rerun_reads_only_the_trusted_sources(cloud, cluster):
+    cloud.add_rule(cluster, 'k8s', K8S_ID)
+    result = run_by_id(cluster['id'], rules=[{'type': 'k8s', 'value': K8S_ID}])
+    assert result['changed'] is False
+    assert cloud.log == [('GET', '/v2/databases/%s/firewall' % cluster['id'], None)]
+
+
+def test_by_id_replaces_the_rules_once(cloud, cluster):
+    result = run_by_id(cluster['id'], rules=RULES)
+    assert result['changed'] is True and pairs(cloud.rules[cluster['id']]) == pairs(RULES)
+    assert [m for m, p, b in cloud.writes] == ['PUT']
+
+
+def test_by_id_unknown_fails_naming_the_id_before_any_write(cloud, cluster):
+    result = run_by_id('00000000-0000-4000-8000-000000000000', rules=RULES)
+    assert result['failed'] and "cluster_id '00000000-0000-4000-8000-000000000000'" in result['msg'] and cloud.writes == []

@@ -137,3 +137,48 @@ def test_name_and_tag_are_mutually_exclusive(run, fake):
 def test_check_mode_reads_the_same(run, fake):
     fake.add('pg')
     assert run(check_mode=True, name='pg')['clusters'][0]['name'] == 'pg' and fake.writes == []
+
+
+def test_names_lists_the_named_clusters_with_one_listing(run, fake):
+    fake.add('pg')
+    fake.add('cache', engine='valkey')
+    fake.add('other')
+    result = run(names=['pg', 'cache', 'missing'], gather=[])
+    assert [c['name'] for c in result['clusters']] == ['cache', 'pg']
+    assert [(m, p.rsplit('/', 1)[-1]) for m, p, b in fake.log] == [('GET', 'databases')]
+
+
+def test_names_is_mutually_exclusive_with_name_and_tag(run, fake):
+    assert 'mutually exclusive' in run(names=['pg'], name='pg')['msg']
+    assert 'mutually exclusive' in run(names=['pg'], tag='mastodon')['msg']
+
+
+def test_gather_by_engine_reads_only_what_each_engine_is_asked_for(run, fake):
+    fake.add('pg')
+    fake.add('cache', engine='valkey')
+    fake.add('search', engine='opensearch')
+    result = run(names=['pg', 'cache', 'search'], gather=[], gather_by_engine={'pg': ['pools', 'ca']})
+    clusters = dict((c['name'], c) for c in result['clusters'])
+    assert [p['name'] for p in clusters['pg']['pools']] == ['web'] and clusters['pg']['ca_certificate'] == PEM
+    assert 'ca_certificate' not in clusters['cache'] and 'ca_certificate' not in clusters['search']
+    assert sorted(p.rsplit('/', 1)[-1] for m, p, b in fake.log) == ['ca', 'databases', 'pools']
+
+
+def test_gather_by_engine_leaves_other_engines_to_gather(run, fake):
+    fake.add('pg')
+    fake.add('search', engine='opensearch')
+    result = run(gather=['users'], gather_by_engine={'pg': []})
+    clusters = dict((c['name'], c) for c in result['clusters'])
+    assert [u['name'] for u in clusters['search']['users']] == ['doadmin', 'mastodon']
+    assert [p for m, p, b in fake.log if p.endswith('/users')] == ['/v2/databases/%s/users' % clusters['search']['id']]
+
+
+@pytest.mark.parametrize('value, words', [
+    ({'pg': ['pools', 'certs']}, ["gather_by_engine.pg: 'certs' is not a gather item", 'allowed: pools, firewall']),
+    ({'pg': 'pools'}, ['gather_by_engine.pg must be a list', "'pools'", 'allowed items: pools']),
+])
+def test_bad_gather_by_engine_fails_naming_it_before_any_call(run, fake, value, words):
+    fake.add('pg')
+    result = run(gather_by_engine=value)
+    assert result['failed'] and fake.log == []
+    assert all(word in result['msg'] for word in words), result['msg']

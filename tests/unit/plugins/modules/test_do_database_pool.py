@@ -228,3 +228,45 @@ def test_api_error_on_create_is_reported_with_its_id(cloud, cluster):
     result = run(**POOL)
     assert result['failed'] and 'does not exist' in result['msg'] and result['error_id'] == 'unprocessable_entity'
     assert result['operation'] == 'create pool mastodon'
+
+
+# ---------------------------------------------------------------------------------------------
+# cluster_id: the cluster by id, read only when the pool is created or changed
+# ---------------------------------------------------------------------------------------------
+
+def run_by_id(cluster_id, check_mode=False, **overrides):
+    args = pool_args(**overrides)
+    del args['cluster']
+    return run_module(do_database_pool.main, dict(args, cluster_id=cluster_id), check_mode=check_mode)
+
+
+def test_by_id_unchanged_pool_reads_only_the_pools(cloud, cluster):
+    run(**POOL)
+    cloud.log.clear()
+    result = run_by_id(cluster['id'])
+    assert result['changed'] is False and 'budget' not in result
+    assert cloud.log == [('GET', '/v2/databases/%s/pools' % cluster['id'], None)]
+
+
+def test_by_id_create_checks_the_budget_from_the_cluster_before_the_post(cloud, cluster):
+    result = run_by_id(cluster['id'])
+    assert result['changed'] is True and result['budget']['limit'] == 22
+    assert [(m, p) for m, p, b in cloud.log] == [('GET', '/v2/databases/%s/pools' % cluster['id']), ('GET', '/v2/databases/%s' % cluster['id']),
+                                                 ('POST', '/v2/databases/%s/pools' % cluster['id'])]
+
+
+def test_by_id_over_budget_resize_fails_before_the_put(cloud, cluster):
+    cloud.add_pool(cluster, 'mastodon', 10, db='mastodon_production', user='mastodon')
+    result = run_by_id(cluster['id'], size=18)
+    assert result['failed'] and '= 23 > limit 22' in result['msg'] and "cluster 'pg'" in result['msg'] and cloud.writes == []
+
+
+def test_by_id_of_a_valkey_cluster_fails_naming_the_engine(cloud):
+    cache = cloud.add_cluster('cache', engine='valkey')
+    result = run_by_id(cache['id'])
+    assert result['failed'] and 'Connection pools exist only on PostgreSQL clusters' in result['msg'] and cloud.writes == []
+
+
+def test_by_id_and_by_name_are_mutually_exclusive(cloud, cluster):
+    result = run_module(do_database_pool.main, pool_args(cluster_id=cluster['id']))
+    assert result['failed'] and 'mutually exclusive' in result['msg'] and cloud.log == []

@@ -167,3 +167,38 @@ def test_name_with_characters_digitalocean_refuses_fails_before_any_call(cloud, 
 
 def test_user_names_with_dots_pass_the_check(cloud, cluster):
     assert run(name='mastodon.read-only', no_log=True)['changed'] is True
+
+
+# ---------------------------------------------------------------------------------------------
+# cluster_id: the cluster by id, read only when its engine matters
+# ---------------------------------------------------------------------------------------------
+
+def run_by_id(cluster_id, check_mode=False, **args):
+    return run_module(do_database_user.main, dict(args, cluster_id=cluster_id), check_mode=check_mode)
+
+
+def test_by_id_rerun_reads_only_the_users(cloud, cluster):
+    cloud.add_user(cluster, 'mastodon')
+    result = run_by_id(cluster['id'], name='mastodon')
+    assert result['changed'] is False and 'password' not in result['user']
+    assert cloud.log == [('GET', '/v2/databases/%s/users' % cluster['id'], None)]
+
+
+def test_by_id_create_reads_the_cluster_then_posts_once(cloud, cluster):
+    result = run_by_id(cluster['id'], name='mastodon')
+    assert result['changed'] is True and stored(cloud, cluster, 'mastodon') is not None
+    assert [(m, p) for m, p, b in cloud.log] == [('GET', '/v2/databases/%s/users' % cluster['id']), ('GET', '/v2/databases/%s' % cluster['id']),
+                                                 ('POST', '/v2/databases/%s/users' % cluster['id'])]
+
+
+def test_by_id_replication_outside_postgresql_fails_before_any_write(cloud):
+    search = cloud.add_cluster('search', engine='opensearch')
+    cloud.add_user(search, 'mastodon')
+    result = run_by_id(search['id'], name='mastodon', pg_allow_replication=True)
+    assert result['failed'] and 'PostgreSQL users only' in result['msg'] and cloud.writes == []
+
+
+def test_by_id_of_a_valkey_cluster_fails_naming_the_engine(cloud):
+    cache = cloud.add_cluster('cache', engine='valkey')
+    result = run_by_id(cache['id'], name='mastodon')
+    assert result['failed'] and 'Database users exist only on' in result['msg'] and cloud.writes == []

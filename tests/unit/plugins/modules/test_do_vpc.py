@@ -372,7 +372,7 @@ def test_region_cannot_change(run, fake):
 def test_region_typo_on_an_existing_vpc_lists_the_valid_slugs(run, fake):
     fake.add('web', 'tor1', '10.110.0.0/20', default=True)
     result = run(name='web', region='tro1')
-    assert result['failed'] and 'valid region slugs: nyc3, tor1' in result['msg']
+    assert result['failed'] and 'allowed: nyc3, tor1' in result['msg']
 
 
 def test_ip_range_cannot_change_and_nothing_is_recreated(run, fake):
